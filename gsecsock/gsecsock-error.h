@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__GSECSOCK_H_INSIDE__) && !defined(GSECSOCK_COMPILATION)
+#error "Only <gsecsock/gsecsock.h> can be included directly."
+#endif
+
+#include <glib.h>
+#include <gsecsock/gsecsock-version.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GSECSOCK_ERROR:
+ *
+ * The error domain of gsecsock's TLS errors. Errors of the underlying
+ * transport (a refused connection, a reset, a timeout) stay in `G_IO_ERROR`.
+ */
+#define GSECSOCK_ERROR (gsecsock_error_quark ())
+
+/**
+ * GSecSockError:
+ * @GSECSOCK_ERROR_HANDSHAKE_FAILED: the handshake failed for a reason not
+ *   covered by a more specific code (for example an alert from the peer).
+ * @GSECSOCK_ERROR_CERTIFICATE_REJECTED: the peer's certificate was rejected
+ *   by verification; the message says why and
+ *   [property@GSecSock.SecureSocket:certificate-errors] has every problem.
+ * @GSECSOCK_ERROR_NOT_TLS: the peer does not speak TLS (for example it sent
+ *   plain text or HTTP).
+ * @GSECSOCK_ERROR_EOF: the peer closed the connection without a TLS
+ *   close_notify: the data may have been truncated.
+ * @GSECSOCK_ERROR_PROTOCOL_VERSION: the two sides have no TLS version in
+ *   common, or the peer asked for a version outside the allowed range.
+ * @GSECSOCK_ERROR_BAD_CERTIFICATE_FILE: a certificate file could not be read
+ *   or holds no valid certificate.
+ * @GSECSOCK_ERROR_BAD_KEY_FILE: a private key file could not be read or holds
+ *   no valid key.
+ * @GSECSOCK_ERROR_KEY_MISMATCH: the private key does not belong to the
+ *   certificate.
+ * @GSECSOCK_ERROR_CLOSED: the socket was already closed.
+ * @GSECSOCK_ERROR_MISUSE: the API was used in a way that cannot work (for
+ *   example a server socket with a peer name, or a base stream that is not
+ *   pollable); the message says what to change.
+ * @GSECSOCK_ERROR_ALPN: no application protocol in common with the peer.
+ * @GSECSOCK_ERROR_PROTOCOL: the peer broke the TLS protocol after the
+ *   handshake (a corrupt, forged or unexpected record, or a fatal alert).
+ *
+ * Error codes in the %GSECSOCK_ERROR domain.
+ */
+typedef enum /*< underscore_name=gsecsock_error >*/ {
+  GSECSOCK_ERROR_HANDSHAKE_FAILED,
+  GSECSOCK_ERROR_CERTIFICATE_REJECTED,
+  GSECSOCK_ERROR_NOT_TLS,
+  GSECSOCK_ERROR_EOF,
+  GSECSOCK_ERROR_PROTOCOL_VERSION,
+  GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
+  GSECSOCK_ERROR_BAD_KEY_FILE,
+  GSECSOCK_ERROR_KEY_MISMATCH,
+  GSECSOCK_ERROR_CLOSED,
+  GSECSOCK_ERROR_MISUSE,
+  GSECSOCK_ERROR_ALPN,
+  GSECSOCK_ERROR_PROTOCOL,
+} GSecSockError;
+
+GSECSOCK_AVAILABLE_IN_ALL
+GQuark gsecsock_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include "gsecsock-secure-socket-context.h"
+
+G_BEGIN_DECLS
+
+/* Makes a new SSL for a socket of @self: brings the trust store up to date
+ * (it is rebuilt lazily after trust changes) and checks that the context can
+ * make sockets at all (a server needs a certificate). */
+SSL  *gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
+                                                 GError                      **error);
+
+/* Client-side session cache, keyed by the peer (host name or "host:port"). */
+void  gsecsock_secure_socket_context_resume_session (GSecSockSecureSocketContext *self,
+                                                     SSL                         *ssl,
+                                                     const char                  *session_key);
+
+/* The SSL ex_data index that holds the owning GSecSockSecureSocket. */
+int   gsecsock_secure_socket_context_socket_index   (void);
+
+G_END_DECLS

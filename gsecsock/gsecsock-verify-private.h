@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <openssl/ssl.h>
+
+#include "gsecsock-enums.h"
+
+G_BEGIN_DECLS
+
+/* What verification found for one socket's peer: every problem of every
+ * certificate (not only the first), the chain as the peer sent it, and the
+ * message for the certificate that caused a rejection. */
+typedef struct {
+  /* Set up by the socket before the handshake. */
+  gboolean verify_peer;          /* reject on problems, or only report them */
+  const char *peer_description;  /* "“example.org”" or "the client"; borrowed */
+
+  /* Filled in during the handshake. */
+  GSecSockCertificateFlags errors;  /* union over the chain */
+  GArray *depth_flags;              /* guint flags per depth, leaf = 0 */
+  GArray *depth_first_error;        /* first X509_V_ERR_* per depth */
+  GArray *depth_done;               /* gboolean: final call for the depth seen */
+  GListStore *chain;                /* GSecSockCertificate, leaf first */
+  char *message;                    /* why the peer was rejected */
+  gboolean rejected;
+} GSecSockVerifyState;
+
+void                     gsecsock_verify_install        (SSL_CTX *ctx);
+void                     gsecsock_verify_state_init     (GSecSockVerifyState *state);
+void                     gsecsock_verify_state_clear    (GSecSockVerifyState *state);
+void                     gsecsock_verify_attach         (SSL *ssl, GSecSockVerifyState *state);
+
+GSecSockCertificateFlags gsecsock_verify_flags_from_x509_error (int x509_error);
+
+G_END_DECLS

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gsecsock-verify-private.h"
+
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "gsecsock-certificate-private.h"
+
+/* Verification runs inside OpenSSL's own chain verification, so a rejected
+ * peer fails the handshake itself and is sent the alert that matches the
+ * problem (certificate_expired, unknown_ca, bad_certificate, …).
+ *
+ * OpenSSL calls the per-certificate callback once for each problem it finds
+ * (preverify_ok = 0) and then once per certificate, root end first, when
+ * that certificate's checks are done (preverify_ok = 1). Problems are only
+ * recorded when reported, so that all of them are collected; the decision
+ * for a certificate is taken at its final call. */
+
+static int state_ex_index = -1;
+
+static int
+get_state_index (void)
+{
+  static gsize initialised = 0;
+
+  if (g_once_init_enter (&initialised))
+    {
+      state_ex_index = SSL_get_ex_new_index (0, "gsecsock verify state", NULL, NULL, NULL);
+      g_once_init_leave (&initialised, 1);
+    }
+  return state_ex_index;
+}
+
+void
+gsecsock_verify_state_init (GSecSockVerifyState *state)
+{
+  memset (state, 0, sizeof *state);
+  state->depth_flags = g_array_new (FALSE, TRUE, sizeof (guint));
+  state->depth_first_error = g_array_new (FALSE, TRUE, sizeof (int));
+  state->depth_done = g_array_new (FALSE, TRUE, sizeof (gboolean));
+}
+
+void
+gsecsock_verify_state_clear (GSecSockVerifyState *state)
+{
+  g_clear_pointer (&state->depth_flags, g_array_unref);
+  g_clear_pointer (&state->depth_first_error, g_array_unref);
+  g_clear_pointer (&state->depth_done, g_array_unref);
+  g_clear_object (&state->chain);
+  g_clear_pointer (&state->message, g_free);
+}
+
+void
+gsecsock_verify_attach (SSL *ssl, GSecSockVerifyState *state)
+{
+  SSL_set_ex_data (ssl, get_state_index (), state);
+}
+
+GSecSockCertificateFlags
+gsecsock_verify_flags_from_x509_error (int x509_error)
+{
+  switch (x509_error)
+    {
+    case X509_V_OK:
+      return GSECSOCK_CERTIFICATE_NO_FLAGS;
+
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+      return GSECSOCK_CERTIFICATE_EXPIRED;
+
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+      return GSECSOCK_CERTIFICATE_NOT_ACTIVATED;
+
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      /* The chain stops at a certificate whose issuer is nowhere: the peer
+       * left out an intermediate, and so no trusted root is reached. */
+      return GSECSOCK_CERTIFICATE_INCOMPLETE_CHAIN | GSECSOCK_CERTIFICATE_UNKNOWN_CA;
+
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+      return GSECSOCK_CERTIFICATE_UNKNOWN_CA;
+
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA;
+
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+      return GSECSOCK_CERTIFICATE_BAD_IDENTITY;
+
+    case X509_V_ERR_CERT_REVOKED:
+      return GSECSOCK_CERTIFICATE_REVOKED;
+
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return GSECSOCK_CERTIFICATE_INSECURE;
+
+    default:
+      return GSECSOCK_CERTIFICATE_GENERIC_ERROR;
+    }
+}
+
+static void
+ensure_depth (GSecSockVerifyState *state, int depth)
+{
+  if ((guint) depth >= state->depth_flags->len)
+    {
+      g_array_set_size (state->depth_flags, depth + 1);
+      g_array_set_size (state->depth_first_error, depth + 1);
+      g_array_set_size (state->depth_done, depth + 1);
+    }
+}
+
+static char *
+format_asn1_date (const ASN1_TIME *time)
+{
+  struct tm tm;
+
+  if (time == NULL || !ASN1_TIME_to_tm (time, &tm))
+    return g_strdup ("an unknown date");
+  return g_strdup_printf ("%04d-%02d-%02d %02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static char *
+format_name (const X509_NAME *name)
+{
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long len;
+  char *result;
+
+  X509_NAME_print_ex (bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  len = BIO_get_mem_data (bio, &data);
+  result = g_strndup (data, len);
+  BIO_free (bio);
+  return result;
+}
+
+/* A sentence a user can act on, for the first problem of the certificate at
+ * @depth. */
+static char *
+describe_problem (GSecSockVerifyState *state,
+                  X509                *cert,
+                  int                  depth,
+                  int                  x509_error)
+{
+  const char *who = state->peer_description ? state->peer_description : "the peer";
+  g_autofree char *subject = cert ? format_name (X509_get_subject_name (cert)) : g_strdup ("?");
+  g_autofree char *issuer = cert ? format_name (X509_get_issuer_name (cert)) : g_strdup ("?");
+  g_autofree char *which = depth == 0
+    ? g_strdup_printf ("The certificate of %s", who)
+    : g_strdup_printf ("The certificate “%s” in the chain of %s", subject, who);
+
+  switch (x509_error)
+    {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      {
+        g_autofree char *date = format_asn1_date (cert ? X509_get0_notAfter (cert) : NULL);
+        return g_strdup_printf ("%s expired on %s", which, date);
+      }
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      {
+        g_autofree char *date = format_asn1_date (cert ? X509_get0_notBefore (cert) : NULL);
+        return g_strdup_printf ("%s is not valid before %s (check this computer's clock)",
+                                which, date);
+      }
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return g_strdup_printf ("The certificate presented by %s was issued to “%s”, "
+                              "not to the name that was connected to",
+                              who, subject);
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return g_strdup_printf ("%s is self-signed and not trusted: add it as a trust anchor "
+                              "if you know it is genuine", which);
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return g_strdup_printf ("The certificate chain of %s ends in the root “%s”, which is "
+                              "not a trusted certificate authority", who, subject);
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return g_strdup_printf ("%s is not trusted for this purpose", which);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return g_strdup_printf ("%s was issued by “%s”, which is not a trusted certificate "
+                              "authority and was not sent by the peer (an unknown "
+                              "authority, or a missing intermediate certificate)",
+                              which, issuer);
+    case X509_V_ERR_CERT_REVOKED:
+      return g_strdup_printf ("%s has been revoked", which);
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return g_strdup_printf ("%s is insecure: %s", which,
+                              X509_verify_cert_error_string (x509_error));
+    default:
+      return g_strdup_printf ("%s failed verification: %s", which,
+                              X509_verify_cert_error_string (x509_error));
+    }
+}
+
+static void
+reject (GSecSockVerifyState *state,
+        X509_STORE_CTX      *store_ctx,
+        X509                *cert,
+        int                  depth,
+        int                  x509_error)
+{
+  state->rejected = TRUE;
+  if (state->message == NULL)
+    state->message = describe_problem (state, cert, depth, x509_error);
+  /* The error decides which alert OpenSSL sends to the peer. */
+  X509_STORE_CTX_set_error (store_ctx, x509_error);
+}
+
+static int
+verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
+{
+  SSL *ssl = X509_STORE_CTX_get_ex_data (store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx ());
+  GSecSockVerifyState *state = ssl ? SSL_get_ex_data (ssl, get_state_index ()) : NULL;
+  int depth = X509_STORE_CTX_get_error_depth (store_ctx);
+  X509 *cert = X509_STORE_CTX_get_current_cert (store_ctx);
+  guint *flags;
+  int *first_error;
+  gboolean *done;
+
+  if (state == NULL || depth < 0)
+    return preverify_ok;
+
+  ensure_depth (state, depth);
+  flags = &g_array_index (state->depth_flags, guint, depth);
+  first_error = &g_array_index (state->depth_first_error, int, depth);
+  done = &g_array_index (state->depth_done, gboolean, depth);
+
+  if (!preverify_ok)
+    {
+      int x509_error = X509_STORE_CTX_get_error (store_ctx);
+      GSecSockCertificateFlags found = gsecsock_verify_flags_from_x509_error (x509_error);
+
+      *flags |= found;
+      state->errors |= found;
+      if (*first_error == X509_V_OK)
+        *first_error = x509_error;
+
+      /* A late check (name constraints, policy) on a certificate already
+       * decided: decide now. */
+      if (*done && state->verify_peer)
+        {
+          reject (state, store_ctx, cert, depth, x509_error);
+          return 0;
+        }
+      return 1;
+    }
+
+  *done = TRUE;
+  if (*flags != 0 && state->verify_peer)
+    {
+      reject (state, store_ctx, cert, depth, *first_error);
+      return 0;
+    }
+  return 1;
+}
+
+static void
+record_chain (GSecSockVerifyState *state, X509_STORE_CTX *store_ctx)
+{
+  X509 *leaf = X509_STORE_CTX_get0_cert (store_ctx);
+  STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted (store_ctx);
+
+  g_clear_object (&state->chain);
+  state->chain = g_list_store_new (GSECSOCK_TYPE_CERTIFICATE);
+  if (leaf != NULL)
+    {
+      g_autoptr(GSecSockCertificate) cert = gsecsock_certificate_new_from_x509 (leaf);
+      g_list_store_append (state->chain, cert);
+    }
+  /* The peer's chain as sent: the leaf (already added) and its extras. */
+  for (int i = 0; sent != NULL && i < sk_X509_num (sent); i++)
+    {
+      X509 *x = sk_X509_value (sent, i);
+      g_autoptr(GSecSockCertificate) cert = NULL;
+
+      if (x == leaf)
+        continue;
+      cert = gsecsock_certificate_new_from_x509 (x);
+      g_list_store_append (state->chain, cert);
+    }
+}
+
+/* Wraps the whole-chain verification: records the chain the peer sent, and
+ * makes sure that no recorded problem is ever let through when the peer must
+ * be verified, whatever path OpenSSL took. */
+static int
+verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
+{
+  SSL *ssl = X509_STORE_CTX_get_ex_data (store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx ());
+  GSecSockVerifyState *state = ssl ? SSL_get_ex_data (ssl, get_state_index ()) : NULL;
+  int ok;
+
+  if (state == NULL)
+    return X509_verify_cert (store_ctx);
+
+  g_array_set_size (state->depth_flags, 0);
+  g_array_set_size (state->depth_first_error, 0);
+  g_array_set_size (state->depth_done, 0);
+  state->errors = 0;
+  state->rejected = FALSE;
+  g_clear_pointer (&state->message, g_free);
+  record_chain (state, store_ctx);
+
+  ok = X509_verify_cert (store_ctx);
+
+  if (ok > 0 && state->verify_peer && state->errors != 0)
+    {
+      /* Problems were recorded but OpenSSL did not stop: reject on the
+       * deepest problem, as the per-certificate path would have. */
+      for (int depth = (int) state->depth_flags->len - 1; depth >= 0; depth--)
+        {
+          int err = g_array_index (state->depth_first_error, int, depth);
+          if (err != X509_V_OK)
+            {
+              X509 *cert = NULL;
+              STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
+              if (chain != NULL && depth < sk_X509_num (chain))
+                cert = sk_X509_value (chain, depth);
+              reject (state, store_ctx, cert, depth, err);
+              X509_STORE_CTX_set_error_depth (store_ctx, depth);
+              break;
+            }
+        }
+      ok = 0;
+    }
+
+  return ok;
+}
+
+void
+gsecsock_verify_install (SSL_CTX *ctx)
+{
+  get_state_index ();
+  SSL_CTX_set_cert_verify_callback (ctx, verify_chain_cb, NULL);
+  SSL_CTX_set_verify (ctx, SSL_CTX_get_verify_mode (ctx), verify_certificate_cb);
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# make-test-pki.sh OUTDIR STAMPFILE
+#
+# Builds the throw-away PKI the test suite runs against, with the openssl CLI
+# (${OPENSSL:-openssl}): P-256 keys, SHA-256 signatures. Nothing of it is ever
+# committed; it is regenerated on every build so no test certificate can
+# expire under the suite. OUTDIR is replaced as a whole (the PKI is built in a
+# scratch directory next to it and moved into place only once complete), then
+# STAMPFILE is touched. Quiet on success; on failure it prints the failing
+# command with its output and exits non-zero.
+#
+# Files (all PEM unless said otherwise):
+#   ca.pem ca.key                    root CA "gsecsock Test Root CA"
+#   intermediate.pem .key            intermediate CA signed by the root
+#   bundle.pem                       ca.pem + intermediate.pem
+#   server.pem .key                  CN=localhost, SAN DNS:localhost, IP:127.0.0.1,
+#                                    IP:::1, serverAuth; signed by the intermediate
+#   server-chain.pem                 server.pem + intermediate.pem
+#   server.der                       server.pem in DER
+#   client.pem .key client-chain.pem CN=gsecsock test client, clientAuth
+#   expired.pem .key -chain.pem      localhost leaf valid 2020-01-01..2021-01-01
+#   notyet.pem .key -chain.pem       localhost leaf valid 2040-01-01..2045-01-01
+#   wronghost.pem .key -chain.pem    leaf for DNS:wrong.example only
+#   selfsigned.pem .key              self-signed localhost leaf (CA:FALSE)
+#   untrusted-ca.pem .key            a root nobody trusts
+#   untrusted.pem .key -chain.pem    localhost leaf signed by untrusted-ca;
+#                                    chain = leaf + untrusted-ca
+#   encrypted.key                    server.key as encrypted PKCS#8 (AES-256-CBC,
+#                                    password "secret")
+
+set -euo pipefail
+
+if [ "$#" -ne 2 ]; then
+  echo "usage: $0 OUTDIR STAMPFILE" >&2
+  exit 2
+fi
+
+OPENSSL=${OPENSSL:-openssl}
+outdir=$1
+stampfile=$2
+
+if ! command -v "$OPENSSL" >/dev/null 2>&1; then
+  echo "$0: openssl binary \"$OPENSSL\" not found (set OPENSSL)" >&2
+  exit 1
+fi
+
+# Normal certificates: valid from now for a few years.
+ca_days=3650
+leaf_days=1095
+
+parent=$(dirname -- "$outdir")
+mkdir -p -- "$parent"
+# Build next to OUTDIR so the final mv is a rename on the same file system.
+work=$(mktemp -d "$parent/.make-test-pki.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+pki=$work/pki
+tmp=$work/tmp
+mkdir -p "$pki" "$tmp"
+log=$tmp/log
+
+# Runs a command with its output captured; shows it only when it fails.
+run () {
+  if ! "$@" >"$log" 2>&1; then
+    echo "$0: command failed: $*" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+}
+
+new_key () {
+  run "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$pki/$1.key"
+}
+
+new_csr () { # name subject
+  run "$OPENSSL" req -new -config "$tmp/req.cnf" -sha256 -key "$pki/$1.key" \
+    -subj "$2" -out "$tmp/$1.csr"
+}
+
+random_serial () {
+  # 127 random bits: positive and well under the 20-octet limit of RFC 5280.
+  local hex
+  hex=$("$OPENSSL" rand -hex 16)
+  printf '0x%x%s' $(( 0x${hex:0:1} & 7 )) "${hex:1}"
+}
+
+# Requests carry only the subject (extensions are added at signing): a
+# config of our own keeps the system's openssl.cnf out of the result.
+cat >"$tmp/req.cnf" <<'EOF'
+[req]
+distinguished_name = req_dn
+prompt = no
+[req_dn]
+CN = unused
+EOF
+
+# Extension sections, one file for all; picked with -extensions.
+cat >"$tmp/ext.cnf" <<'EOF'
+[root_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[intermediate_ca]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[wronghost]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:wrong.example
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+# No keyUsage: a self-signed leaf that lists keyUsage without keyCertSign
+# cannot be used as its own trust anchor by OpenSSL, and tests may want to
+# trust (pin) it explicitly.
+[selfsigned]
+basicConstraints = critical, CA:FALSE
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+EOF
+
+# A minimal "openssl ca" setup, needed only for explicit validity dates
+# (openssl x509 -req of OpenSSL 3.0 cannot set them).
+mkdir -p "$tmp/ca/newcerts"
+: >"$tmp/ca/index.txt"
+cat >"$tmp/ca/ca.cnf" <<EOF
+[ca]
+default_ca = test_ca
+
+[test_ca]
+dir = $tmp/ca
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+rand_serial = yes
+unique_subject = no
+default_md = sha256
+policy = policy_any
+email_in_dn = no
+preserve = yes
+copy_extensions = none
+
+[policy_any]
+commonName = supplied
+EOF
+
+self_sign () { # name extensions-section
+  run "$OPENSSL" x509 -req -sha256 -days "$ca_days" -in "$tmp/$1.csr" \
+    -key "$pki/$1.key" -set_serial "$(random_serial)" \
+    -extfile "$tmp/ext.cnf" -extensions "$2" -out "$pki/$1.pem"
+}
+
+sign () { # name issuer extensions-section [days]
+  run "$OPENSSL" x509 -req -sha256 -days "${4:-$leaf_days}" -in "$tmp/$1.csr" \
+    -CA "$pki/$2.pem" -CAkey "$pki/$2.key" -set_serial "$(random_serial)" \
+    -extfile "$tmp/ext.cnf" -extensions "$3" -out "$pki/$1.pem"
+}
+
+sign_dated () { # name issuer extensions-section startdate enddate
+  run "$OPENSSL" ca -batch -notext -config "$tmp/ca/ca.cnf" \
+    -cert "$pki/$2.pem" -keyfile "$pki/$2.key" -in "$tmp/$1.csr" \
+    -extfile "$tmp/ext.cnf" -extensions "$3" \
+    -startdate "$4" -enddate "$5" -out "$pki/$1.pem"
+}
+
+leaf () { # name subject issuer extensions-section
+  new_key "$1"
+  new_csr "$1" "$2"
+  sign "$1" "$3" "$4"
+}
+
+chain () { # name issuer
+  cat "$pki/$1.pem" "$pki/$2.pem" >"$pki/$1-chain.pem"
+}
+
+# Roots and intermediate.
+new_key ca
+new_csr ca "/CN=gsecsock Test Root CA"
+self_sign ca root_ca
+
+new_key intermediate
+new_csr intermediate "/CN=gsecsock Test Intermediate CA"
+sign intermediate ca intermediate_ca "$ca_days"
+cat "$pki/ca.pem" "$pki/intermediate.pem" >"$pki/bundle.pem"
+
+new_key untrusted-ca
+new_csr untrusted-ca "/CN=gsecsock Untrusted CA"
+self_sign untrusted-ca root_ca
+
+# Leaves.
+leaf server "/CN=localhost" intermediate server
+chain server intermediate
+run "$OPENSSL" x509 -in "$pki/server.pem" -outform DER -out "$pki/server.der"
+run "$OPENSSL" pkcs8 -topk8 -v2 aes-256-cbc -in "$pki/server.key" \
+  -passout pass:secret -out "$pki/encrypted.key"
+
+leaf client "/CN=gsecsock test client" intermediate client
+chain client intermediate
+
+leaf wronghost "/CN=wrong.example" intermediate wronghost
+chain wronghost intermediate
+
+leaf untrusted "/CN=localhost" untrusted-ca server
+chain untrusted untrusted-ca
+
+new_key expired
+new_csr expired "/CN=localhost"
+sign_dated expired intermediate server 20200101000000Z 20210101000000Z
+chain expired intermediate
+
+new_key notyet
+new_csr notyet "/CN=localhost"
+sign_dated notyet intermediate server 20400101000000Z 20450101000000Z
+chain notyet intermediate
+
+new_key selfsigned
+new_csr selfsigned "/CN=localhost"
+self_sign selfsigned selfsigned
+
+# Every promised file must be there and non-empty before OUTDIR is replaced.
+for f in ca.pem ca.key intermediate.pem intermediate.key bundle.pem \
+         server.pem server.key server-chain.pem server.der encrypted.key \
+         client.pem client.key client-chain.pem \
+         expired.pem expired.key expired-chain.pem \
+         notyet.pem notyet.key notyet-chain.pem \
+         wronghost.pem wronghost.key wronghost-chain.pem \
+         selfsigned.pem selfsigned.key \
+         untrusted-ca.pem untrusted-ca.key \
+         untrusted.pem untrusted.key untrusted-chain.pem; do
+  if [ ! -s "$pki/$f" ]; then
+    echo "$0: $f was not created" >&2
+    exit 1
+  fi
+done
+
+rm -rf -- "$outdir"
+mv -- "$pki" "$outdir"
+touch -- "$stampfile"

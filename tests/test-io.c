@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Data over established secure sockets: bulk echo (threads and one main
+ * loop), full duplex, pollable streams, splice, GDataInputStream, closing,
+ * truncation and cancellation. */
+#include "test-utils.h"
+
+#include <string.h>
+
+#define ECHO_SIZE (16 * 1024 * 1024)
+#define DUPLEX_SIZE (4 * 1024 * 1024)
+
+typedef struct {
+  GMainContext *context;
+  GSecSockSecureSocketContext *client_ctx;
+  GSecSockSecureSocketContext *server_ctx;
+  TestTlsPair pair;
+  GIOStream *client;  /* borrowed from pair */
+  GIOStream *server;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+  f->client_ctx = test_make_client_context ();
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  if (data != NULL)
+    {
+      gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GPOINTER_TO_UINT (data));
+    }
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  f->client = G_IO_STREAM (f->pair.client);
+  f->server = G_IO_STREAM (f->pair.server);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  test_tls_pair_clear (&f->pair);
+  g_clear_object (&f->client_ctx);
+  g_clear_object (&f->server_ctx);
+  g_main_context_pop_thread_default (f->context);
+  g_main_context_unref (f->context);
+}
+
+static GInputStream *
+in_of (GIOStream *stream)
+{
+  return g_io_stream_get_input_stream (stream);
+}
+
+static GOutputStream *
+out_of (GIOStream *stream)
+{
+  return g_io_stream_get_output_stream (stream);
+}
+
+/* Synchronous echo: a server thread echoes, a client writer thread sends
+ * while the test thread reads. */
+typedef struct {
+  GIOStream *stream;
+  GChecksum *checksum;
+  gsize total;
+  GError *error;
+} EchoThread;
+
+static gpointer
+echo_server_thread (gpointer data)
+{
+  EchoThread *s = data;
+  g_autofree guint8 *buf = g_malloc (65536);
+
+  s->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in_of (s->stream), buf, 65536, NULL, &s->error);
+
+      if (n <= 0)
+        break;
+      g_checksum_update (s->checksum, buf, n);
+      s->total += n;
+      if (!g_output_stream_write_all (out_of (s->stream), buf, n, NULL, NULL, &s->error))
+        break;
+    }
+  g_io_stream_close (s->stream, NULL, NULL);
+  return NULL;
+}
+
+typedef struct {
+  GIOStream *stream;
+  GBytes *data;
+  GError *error;
+} WriterThread;
+
+static gpointer
+writer_thread (gpointer data)
+{
+  WriterThread *w = data;
+  const guint8 *p = g_bytes_get_data (w->data, NULL);
+  gsize len = g_bytes_get_size (w->data);
+
+  /* Uneven pieces, so record boundaries do not line up with writes. */
+  for (gsize off = 0; off < len;)
+    {
+      gsize chunk = MIN (len - off, 100000 + off % 77777);
+
+      if (!g_output_stream_write_all (out_of (w->stream), p + off, chunk, NULL, NULL, &w->error))
+        break;
+      off += chunk;
+    }
+  return NULL;
+}
+
+static void
+test_echo_sync (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) payload = test_make_random_bytes (ECHO_SIZE, 1);
+  g_autofree char *expected = test_checksum (g_bytes_get_data (payload, NULL), ECHO_SIZE);
+  g_autofree guint8 *received = g_malloc (ECHO_SIZE);
+  g_autofree char *got = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("16 MiB synchronous echo");
+  EchoThread server = { f->server, NULL, 0, NULL };
+  WriterThread writer = { f->client, payload, NULL };
+  GThread *server_thread, *client_writer;
+  gsize n = 0;
+
+  server_thread = g_thread_new ("echo-server", echo_server_thread, &server);
+  client_writer = g_thread_new ("client-writer", writer_thread, &writer);
+  /* Reading while the writer thread writes: the socket is used by two
+   * threads at once, one per direction. */
+  g_assert_true (g_input_stream_read_all (in_of (f->client), received, ECHO_SIZE, &n, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, ECHO_SIZE);
+  g_thread_join (client_writer);
+  g_assert_no_error (writer.error);
+
+  got = test_checksum (received, ECHO_SIZE);
+  g_assert_cmpstr (got, ==, expected);
+  g_assert_true (memcmp (received, g_bytes_get_data (payload, NULL), ECHO_SIZE) == 0);
+
+  g_assert_true (g_io_stream_close (f->client, NULL, &error));
+  g_assert_no_error (error);
+  g_thread_join (server_thread);
+  g_assert_no_error (server.error);
+  g_assert_cmpuint (server.total, ==, ECHO_SIZE);
+  g_assert_cmpstr (g_checksum_get_string (server.checksum), ==, expected);
+  g_checksum_free (server.checksum);
+}
+
+/* The same, asynchronously, everything on one main context. */
+typedef struct {
+  GIOStream *stream;
+  guint8 buf[65536];
+  gsize total;
+  GChecksum *checksum;
+  gboolean done;
+  GError *error;
+} EchoAsync;
+
+static void echo_async_read (EchoAsync *s);
+
+static void
+echo_async_close_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  EchoAsync *s = user_data;
+
+  /* The peer is already gone; whether our close_notify got out is not
+   * what this test is about. */
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+  s->done = TRUE;
+}
+
+static void
+echo_async_write_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  EchoAsync *s = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &s->error))
+    {
+      s->done = TRUE;
+      return;
+    }
+  echo_async_read (s);
+}
+
+static void
+echo_async_read_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  EchoAsync *s = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &s->error);
+
+  if (n < 0)
+    {
+      s->done = TRUE;
+      return;
+    }
+  if (n == 0)
+    {
+      g_io_stream_close_async (s->stream, G_PRIORITY_DEFAULT, NULL, echo_async_close_cb, s);
+      return;
+    }
+  g_checksum_update (s->checksum, s->buf, n);
+  s->total += n;
+  g_output_stream_write_all_async (out_of (s->stream), s->buf, n, G_PRIORITY_DEFAULT, NULL,
+                                   echo_async_write_cb, s);
+}
+
+static void
+echo_async_read (EchoAsync *s)
+{
+  g_input_stream_read_async (in_of (s->stream), s->buf, sizeof s->buf, G_PRIORITY_DEFAULT, NULL,
+                             echo_async_read_cb, s);
+}
+
+typedef struct {
+  GIOStream *stream;
+  const guint8 *data;
+  guint8 *received;
+  gsize len;
+  gsize written;
+  gsize read;
+  gboolean write_done;
+  gboolean read_done;
+  gboolean closed;
+  GError *error;
+} ClientAsync;
+
+static void client_async_write (ClientAsync *c);
+static void client_async_read (ClientAsync *c);
+
+static void
+client_async_write_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  ClientAsync *c = user_data;
+  gsize n = 0;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, &n, &c->error))
+    {
+      c->write_done = TRUE;
+      return;
+    }
+  c->written += n;
+  if (c->written < c->len)
+    client_async_write (c);
+  else
+    c->write_done = TRUE;
+}
+
+static void
+client_async_write (ClientAsync *c)
+{
+  gsize chunk = MIN (c->len - c->written, 100000 + c->written % 77777);
+
+  g_output_stream_write_all_async (out_of (c->stream), c->data + c->written, chunk,
+                                   G_PRIORITY_DEFAULT, NULL, client_async_write_cb, c);
+}
+
+static void
+client_async_read_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  ClientAsync *c = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &c->error);
+
+  if (n <= 0)
+    {
+      if (n == 0)
+        g_set_error (&c->error, G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected EOF after %" G_GSIZE_FORMAT " bytes", c->read);
+      c->read_done = TRUE;
+      return;
+    }
+  c->read += n;
+  if (c->read < c->len)
+    client_async_read (c);
+  else
+    c->read_done = TRUE;
+}
+
+static void
+client_async_read (ClientAsync *c)
+{
+  g_input_stream_read_async (in_of (c->stream), c->received + c->read, MIN (c->len - c->read, 65536),
+                             G_PRIORITY_DEFAULT, NULL, client_async_read_cb, c);
+}
+
+static void
+client_async_close_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  ClientAsync *c = user_data;
+
+  g_assert_true (g_io_stream_close_finish (G_IO_STREAM (source), result, &c->error));
+  c->closed = TRUE;
+}
+
+static void
+test_echo_async (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GBytes) payload = test_make_random_bytes (ECHO_SIZE, 2);
+  g_autofree char *expected = test_checksum (g_bytes_get_data (payload, NULL), ECHO_SIZE);
+  g_autofree guint8 *received = g_malloc (ECHO_SIZE);
+  g_autofree char *got = NULL;
+  EchoAsync *server = g_new0 (EchoAsync, 1);
+  ClientAsync client = { f->client, g_bytes_get_data (payload, NULL), received, ECHO_SIZE, 0, 0, FALSE, FALSE, FALSE, NULL };
+
+  server->stream = f->server;
+  server->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  echo_async_read (server);
+  /* A read and a write pending at once on the client. */
+  client_async_write (&client);
+  client_async_read (&client);
+  test_wait_until (f->context, client.write_done && client.read_done);
+  g_assert_no_error (client.error);
+  g_assert_no_error (server->error);
+  g_assert_cmpuint (client.read, ==, ECHO_SIZE);
+
+  got = test_checksum (received, ECHO_SIZE);
+  g_assert_cmpstr (got, ==, expected);
+
+  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, client_async_close_cb, &client);
+  test_wait_until (f->context, client.closed && server->done);
+  g_assert_no_error (client.error);
+  g_assert_no_error (server->error);
+  g_assert_cmpuint (server->total, ==, ECHO_SIZE);
+  g_assert_cmpstr (g_checksum_get_string (server->checksum), ==, expected);
+  g_checksum_free (server->checksum);
+  g_free (server);
+}
+
+/* Both ends write and read at the same time, each with a writer and a
+ * reader thread: four threads on two sockets. */
+typedef struct {
+  GIOStream *stream;
+  gsize len;
+  char *checksum;
+  GError *error;
+} ReaderThread;
+
+static gpointer
+reader_thread (gpointer data)
+{
+  ReaderThread *r = data;
+  g_autofree guint8 *buf = g_malloc (r->len);
+  gsize n = 0;
+
+  if (g_input_stream_read_all (in_of (r->stream), buf, r->len, &n, NULL, &r->error))
+    {
+      if (n == r->len)
+        r->checksum = test_checksum (buf, n);
+      else
+        g_set_error (&r->error, G_IO_ERROR, G_IO_ERROR_FAILED, "short read: %" G_GSIZE_FORMAT, n);
+    }
+  return NULL;
+}
+
+static void
+test_full_duplex (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) c2s = test_make_random_bytes (DUPLEX_SIZE, 3);
+  g_autoptr(GBytes) s2c = test_make_random_bytes (DUPLEX_SIZE, 4);
+  g_autofree char *c2s_sum = test_checksum (g_bytes_get_data (c2s, NULL), DUPLEX_SIZE);
+  g_autofree char *s2c_sum = test_checksum (g_bytes_get_data (s2c, NULL), DUPLEX_SIZE);
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("full duplex transfer");
+  WriterThread cw = { f->client, c2s, NULL }, sw = { f->server, s2c, NULL };
+  ReaderThread cr = { f->client, DUPLEX_SIZE, NULL, NULL }, sr = { f->server, DUPLEX_SIZE, NULL, NULL };
+  GThread *threads[4];
+
+  /* Neither side reads before it has written everything unless reads and
+   * writes really are independent: a lock held across a blocking write
+   * would deadlock here. */
+  threads[0] = g_thread_new ("client-writer", writer_thread, &cw);
+  threads[1] = g_thread_new ("server-writer", writer_thread, &sw);
+  threads[2] = g_thread_new ("client-reader", reader_thread, &cr);
+  threads[3] = g_thread_new ("server-reader", reader_thread, &sr);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+
+  g_assert_no_error (cw.error);
+  g_assert_no_error (sw.error);
+  g_assert_no_error (cr.error);
+  g_assert_no_error (sr.error);
+  g_assert_cmpstr (sr.checksum, ==, c2s_sum);
+  g_assert_cmpstr (cr.checksum, ==, s2c_sum);
+  g_free (sr.checksum);
+  g_free (cr.checksum);
+}
+
+/* Pollable streams. */
+typedef struct {
+  char buf[64];
+  gssize n;
+  guint dispatches;
+} PollState;
+
+static gboolean
+readable_cb (GObject  *stream,
+             gpointer  user_data)
+{
+  PollState *s = user_data;
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  s->dispatches++;
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), s->buf, sizeof s->buf - 1,
+                                                NULL, &error);
+  if (n < 0)
+    {
+      /* A spurious wakeup (e.g. only a handshake record arrived) is allowed. */
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      return G_SOURCE_CONTINUE;
+    }
+  s->n = n;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_pollable_input (Fixture       *f,
+                     gconstpointer  data)
+{
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (in_of (f->client));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSource) source = NULL;
+  PollState s = { { 0 }, -1, 0 };
+  char buf[16];
+
+  g_assert_true (g_pollable_input_stream_can_poll (in));
+  /* Nothing was sent: no data, and no blocking either. */
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  source = g_pollable_input_stream_create_source (in, NULL);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) readable_cb, &s, NULL);
+  g_source_attach (source, f->context);
+  /* Let the source settle: with no data it must not keep firing. */
+  test_run_context_for (f->context, 50);
+  g_assert_cmpint (s.n, ==, -1);
+  g_assert_cmpuint (s.dispatches, <, 5);
+
+  test_write_all (f->server, "hello, poll", 11);
+  test_wait_until (f->context, s.n >= 0);
+  g_assert_cmpint (s.n, ==, 11);
+  g_assert_cmpstr (s.buf, ==, "hello, poll");
+  g_assert_cmpuint (s.dispatches, <, 20);
+
+  /* Drained again. */
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+}
+
+static void
+test_pollable_output (Fixture       *f,
+                      gconstpointer  data)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (out_of (f->client));
+  g_autoptr(GError) error = NULL;
+  char buf[5] = { 0 };
+  gssize n;
+
+  g_assert_true (g_pollable_output_stream_can_poll (out));
+  g_assert_true (g_pollable_output_stream_is_writable (out));
+  n = g_pollable_output_stream_write_nonblocking (out, "data", 4, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 4);
+  test_read_exact (f->server, buf, 4);
+  g_assert_cmpstr (buf, ==, "data");
+}
+
+static gboolean
+set_writable_cb (GObject  *stream,
+                 gpointer  user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+read_all_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  gsize *n = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, n, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_pollable_output_full (Fixture       *f,
+                           gconstpointer  data)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (out_of (f->client));
+  g_autoptr(GBytes) chunk = test_make_random_bytes (65536, 5);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSource) source = NULL;
+  g_autofree guint8 *sink = NULL;
+  gsize total = 0, drained = 0;
+  gboolean writable = FALSE;
+
+  /* The peer does not read: eventually a nonblocking write must say
+   * WOULD_BLOCK rather than block or buffer without bound. */
+  for (;;)
+    {
+      gssize n = g_pollable_output_stream_write_nonblocking (out, g_bytes_get_data (chunk, NULL), 65536, NULL, &error);
+
+      if (n < 0)
+        break;
+      g_assert_cmpint (n, >, 0);
+      total += n;
+      g_assert_cmpuint (total, <, 256 * 1024 * 1024);
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_assert_cmpuint (total, >, 0);
+
+  /* Everything accepted reaches the peer once it reads, and the output
+   * becomes writable again. */
+  source = g_pollable_output_stream_create_source (out, NULL);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) set_writable_cb, &writable, NULL);
+  g_source_attach (source, f->context);
+  sink = g_malloc (total);
+  g_input_stream_read_all_async (in_of (f->server), sink, total, G_PRIORITY_DEFAULT, NULL, read_all_cb, &drained);
+  test_wait_until (f->context, writable && drained == total);
+  g_assert_cmpmem (sink, 65536, g_bytes_get_data (chunk, NULL), 65536);
+  g_assert_true (g_pollable_output_stream_is_writable (out));
+}

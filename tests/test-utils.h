@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gsecsock/gsecsock.h>
+
+G_BEGIN_DECLS
+
+/* How long any single wait in a test may take before the test fails. It is
+ * a guard against hangs only, never a means of synchronisation, so it is
+ * generous: a loaded 2-core CI machine must never hit it. */
+#define TEST_GUARD_TIMEOUT_SECONDS 60
+
+/* Path of a file of the test PKI ($GSECSOCK_TEST_PKI_DIR/@name); aborts the
+ * test with a clear message if the PKI was not generated. Interned string. */
+const char *test_pki_path (const char *name);
+
+/* Loads a certificate of the test PKI, failing the test on error. */
+GSecSockCertificate *test_load_certificate (const char *name);
+
+/* A client context that trusts only the test root CA (ca.pem): system trust
+ * off, so the suite does not depend on the machine's CA store. */
+GSecSockSecureSocketContext *test_make_client_context (void);
+
+/* A server context presenting @chain_name (PKI file name, leaf first) with
+ * the key in @key_name (NULL: the key is in @chain_name). */
+GSecSockSecureSocketContext *test_make_server_context (const char *chain_name,
+                                                       const char *key_name);
+
+/* A client context presenting a client certificate as well. */
+GSecSockSecureSocketContext *test_make_client_context_with_certificate (const char *chain_name,
+                                                                        const char *key_name);
+
+/* Whether ::1 can be bound and connected to (containers without IPv6). */
+gboolean test_ipv6_loopback_available (void);
+
+/* A free TCP port on @address right now (bound to port 0 and released): for
+ * external programs that need a port number. Callers must cope with the
+ * (rare) race of someone else taking it. */
+guint16 test_find_free_port (const char *address);
+
+/* Two ends of a TCP connection over loopback (@address is "127.0.0.1" or
+ * "::1"), made synchronously without a main loop. */
+void test_socket_pair (const char          *address,
+                       GSocketConnection  **client,
+                       GSocketConnection  **server);
+
+/* Number of threads of this process (/proc/self/task). */
+guint test_count_threads (void);
+
+/* Iterates @context until @cond holds; fails the test if it did not within
+ * TEST_GUARD_TIMEOUT_SECONDS. */
+#define test_wait_until(context, cond) \
+  G_STMT_START { \
+    TestGuard *_test_guard = test_guard_new ((context)); \
+    while (!(cond)) \
+      { \
+        if (test_guard_expired (_test_guard)) \
+          g_error ("%s:%d: timed out after %d s waiting for: %s", \
+                   __FILE__, __LINE__, TEST_GUARD_TIMEOUT_SECONDS, #cond); \
+        g_main_context_iteration ((context), TRUE); \
+      } \
+    test_guard_free (_test_guard); \
+  } G_STMT_END
+
+typedef struct _TestGuard TestGuard;
+TestGuard *test_guard_new     (GMainContext *context);
+gboolean   test_guard_expired (TestGuard    *guard);
+void       test_guard_free    (TestGuard    *guard);
+
+/* Runs @context for @ms milliseconds (a timeout source, not a sleep): lets
+ * anything that is (wrongly) still pending show itself. */
+void test_run_context_for (GMainContext *context,
+                           guint         ms);
+
+/* GAsyncReadyCallback that stores a reference to the result in
+ * *(GAsyncResult **) @user_data. */
+void test_store_result_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data);
+
+/* Waits (iterating the thread-default main context) until
+ * test_store_result_cb has filled *@result. */
+void test_wait_for_result (GAsyncResult **result);
+
+/* A per-test watchdog for blocking (synchronous) code: aborts the process
+ * with a message naming @what if not stopped within
+ * TEST_GUARD_TIMEOUT_SECONDS. */
+typedef struct _TestWatchdog TestWatchdog;
+TestWatchdog *test_watchdog_start (const char   *what);
+void          test_watchdog_stop  (TestWatchdog *watchdog);
+
+/* Outcome of one asynchronous or threaded operation. */
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError *error;
+} TestOp;
+
+void test_op_clear (TestOp *op);
+
+/* A client and a server secure socket over a loopback TCP connection. */
+typedef struct {
+  GSocketConnection *client_conn;
+  GSocketConnection *server_conn;
+  GSecSockSecureSocket *client;
+  GSecSockSecureSocket *server;
+  TestOp client_op;
+  TestOp server_op;
+} TestTlsPair;
+
+/* Creates both sockets (failing the test if either cannot be created).
+ * @address: "127.0.0.1" or "::1"; @peer_name: the client's peer name. */
+void test_tls_pair_init  (TestTlsPair                 *pair,
+                          GSecSockSecureSocketContext *client_context,
+                          GSecSockSecureSocketContext *server_context,
+                          const char                  *address,
+                          const char                  *peer_name);
+void test_tls_pair_clear (TestTlsPair                 *pair);
+
+/* Runs both handshakes with handshake_async on the thread-default main
+ * context until both have finished; results in pair->client_op and
+ * pair->server_op. Returns whether both succeeded. */
+gboolean test_tls_pair_handshake_async (TestTlsPair *pair);
+
+/* Runs the server handshake in a thread and the client one in the calling
+ * thread, both with the blocking API. */
+gboolean test_tls_pair_handshake_sync (TestTlsPair *pair);
+
+/* Blocking helpers that fail the test on error. */
+void  test_write_all  (GIOStream  *stream,
+                       const void *data,
+                       gsize       len);
+void  test_read_exact (GIOStream  *stream,
+                       void       *buffer,
+                       gsize       len);
+/* Reads until EOF or @max bytes; returns a NUL-terminated string. */
+char *test_read_to_eof (GIOStream *stream,
+                        gsize      max,
+                        GError   **error);
+
+/* A thread that accepts ONE TCP connection on @address:0 and runs @func on
+ * it in that thread. */
+typedef gpointer (*TestServerFunc) (GSocketConnection *connection,
+                                    gpointer           user_data);
+typedef struct _TestServer TestServer;
+
+TestServer *test_server_new      (const char     *address,
+                                  TestServerFunc  func,
+                                  gpointer        user_data);
+guint16     test_server_get_port (TestServer     *server);
+/* Waits for @func to return (if a connection was accepted; otherwise stops
+ * accepting) and frees the server. Returns what @func returned. */
+gpointer    test_server_join     (TestServer     *server);
+
+/* Deterministic pseudo-random data and a checksum (SHA-256, hex). */
+GBytes *test_make_random_bytes (gsize   len,
+                                guint32 seed);
+char   *test_checksum          (const void *data,
+                                gsize       len);
+
+/* A path for a scratch file @name in the per-test directory that
+ * G_TEST_OPTION_ISOLATE_DIRS provides (and removes after the test). */
+char *test_tmp_path (const char *name);
+/* Writes @contents (@len bytes, -1: NUL-terminated) to test_tmp_path (@name). */
+char *test_write_tmp_file (const char *name,
+                           const char *contents,
+                           gssize      len);
+
+/* Whether a GError message contains @needle, case-insensitively. */
+gboolean test_error_message_contains (const GError *error,
+                                      const char   *needle);
+
+#define test_assert_message_contains(error, needle) \
+  G_STMT_START { \
+    const GError *_e = (error); \
+    g_assert_nonnull (_e); \
+    if (!test_error_message_contains (_e, (needle))) \
+      g_error ("%s:%d: error message \"%s\" does not contain \"%s\"", \
+               __FILE__, __LINE__, _e->message, (needle)); \
+  } G_STMT_END
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWatchdog, test_watchdog_stop)
+
+G_END_DECLS

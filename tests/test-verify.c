@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Certificate verification: every GSecSockCertificateFlags problem the
+ * test PKI can produce, on the client and (client certificates) on the
+ * server, with the errors and alerts both ends see. */
+#include "test-utils.h"
+
+#include <string.h>
+
+typedef struct {
+  GMainContext *context;
+  GSecSockSecureSocketContext *client_ctx;
+  GSecSockSecureSocketContext *server_ctx;
+  TestTlsPair pair;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+  f->client_ctx = test_make_client_context ();
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  test_tls_pair_clear (&f->pair);
+  g_clear_object (&f->client_ctx);
+  g_clear_object (&f->server_ctx);
+  g_main_context_pop_thread_default (f->context);
+  g_main_context_unref (f->context);
+}
+
+typedef struct {
+  const char *chain;
+  const char *key;
+  const char *peer_name;
+  gboolean no_verify;            /* client verify-peer FALSE */
+  GSecSockCertificateFlags flags;
+  const char *client_message[3]; /* substrings of the client's error */
+  const char *server_alert;      /* substring of the server's error; NULL: not checked */
+} VerifyCase;
+
+static const VerifyCase case_ok_dns = {
+  "server-chain.pem", "server.key", "localhost", FALSE, GSECSOCK_CERTIFICATE_NO_FLAGS, { NULL }, NULL,
+};
+static const VerifyCase case_ok_ip = {
+  "server-chain.pem", "server.key", "127.0.0.1", FALSE, GSECSOCK_CERTIFICATE_NO_FLAGS, { NULL }, NULL,
+};
+static const VerifyCase case_expired = {
+  "expired-chain.pem", "expired.key", "localhost", FALSE, GSECSOCK_CERTIFICATE_EXPIRED,
+  { "expired", "localhost", NULL }, "certificate expired",
+};
+static const VerifyCase case_not_activated = {
+  "notyet-chain.pem", "notyet.key", "localhost", FALSE, GSECSOCK_CERTIFICATE_NOT_ACTIVATED,
+  { "localhost", NULL }, "bad certificate",
+};
+static const VerifyCase case_wrong_host = {
+  "wronghost-chain.pem", "wronghost.key", "localhost", FALSE, GSECSOCK_CERTIFICATE_BAD_IDENTITY,
+  { "localhost", NULL }, "bad certificate",
+};
+static const VerifyCase case_wrong_peer_name = {
+  "server-chain.pem", "server.key", "wrong.example", FALSE, GSECSOCK_CERTIFICATE_BAD_IDENTITY,
+  { "wrong.example", NULL }, "bad certificate",
+};
+static const VerifyCase case_wrong_ip = {
+  "server-chain.pem", "server.key", "127.0.0.2", FALSE, GSECSOCK_CERTIFICATE_BAD_IDENTITY,
+  { "127.0.0.2", NULL }, "bad certificate",
+};
+static const VerifyCase case_self_signed = {
+  "selfsigned.pem", "selfsigned.key", "localhost", FALSE,
+  GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA,
+  { "localhost", NULL }, "unknown CA",
+};
+static const VerifyCase case_untrusted = {
+  "untrusted-chain.pem", "untrusted.key", "localhost", FALSE, GSECSOCK_CERTIFICATE_UNKNOWN_CA,
+  { "localhost", NULL }, "unknown CA",
+};
+static const VerifyCase case_incomplete = {
+  "server.pem", "server.key", "localhost", FALSE,
+  GSECSOCK_CERTIFICATE_INCOMPLETE_CHAIN | GSECSOCK_CERTIFICATE_UNKNOWN_CA,
+  { "localhost", NULL }, "unknown CA",
+};
+/* Verification collects every problem, not only the first. */
+static const VerifyCase case_expired_wrong_host = {
+  "expired-chain.pem", "expired.key", "wrong.example", FALSE,
+  GSECSOCK_CERTIFICATE_EXPIRED | GSECSOCK_CERTIFICATE_BAD_IDENTITY,
+  { "wrong.example", NULL }, NULL,
+};
+/* A client certificate presented by a server: not valid for TLS server
+ * authentication, and not for "localhost" either. */
+static const VerifyCase case_wrong_purpose = {
+  "client-chain.pem", "client.key", "localhost", FALSE,
+  GSECSOCK_CERTIFICATE_GENERIC_ERROR | GSECSOCK_CERTIFICATE_BAD_IDENTITY,
+  { "localhost", NULL }, NULL,
+};
+/* verify-peer FALSE: the handshake goes on, the problems are still
+ * reported. */
+static const VerifyCase case_no_verify_self_signed = {
+  "selfsigned.pem", "selfsigned.key", "localhost", TRUE,
+  GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA, { NULL }, NULL,
+};
+static const VerifyCase case_no_verify_expired_wrong_host = {
+  "expired-chain.pem", "expired.key", "wrong.example", TRUE,
+  GSECSOCK_CERTIFICATE_EXPIRED | GSECSOCK_CERTIFICATE_BAD_IDENTITY, { NULL }, NULL,
+};
+
+static void
+assert_verify_outcome (Fixture          *f,
+                       const VerifyCase *tc)
+{
+  gboolean should_succeed = tc->flags == GSECSOCK_CERTIFICATE_NO_FLAGS || tc->no_verify;
+  guint prop_errors = 0;
+
+  g_assert_true (f->pair.client_op.done && f->pair.server_op.done);
+  g_object_get (f->pair.client, "certificate-errors", &prop_errors, NULL);
+
+  if (should_succeed)
+    {
+      g_autoptr(GSecSockCertificate) leaf = test_load_certificate (tc->chain);
+
+      g_assert_no_error (f->pair.client_op.error);
+      g_assert_no_error (f->pair.server_op.error);
+      g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, tc->flags);
+      g_assert_cmphex (prop_errors, ==, tc->flags);
+      g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
+      g_assert_true (gsecsock_certificate_equal (gsecsock_secure_socket_get_peer_certificate (f->pair.client), leaf));
+
+      /* And data flows. */
+      {
+        char buf[3] = { 0 };
+
+        test_write_all (G_IO_STREAM (f->pair.client), "hi", 2);
+        test_read_exact (G_IO_STREAM (f->pair.server), buf, 2);
+        g_assert_cmpstr (buf, ==, "hi");
+      }
+      return;
+    }
+
+  g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_test_message ("client error: %s", f->pair.client_op.error->message);
+  for (guint i = 0; tc->client_message[i] != NULL; i++)
+    test_assert_message_contains (f->pair.client_op.error, tc->client_message[i]);
+  /* The full set of problems stays readable after the failure. */
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, tc->flags);
+  g_assert_cmphex (prop_errors, ==, tc->flags);
+  g_assert_false (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
+
+  /* The server learns of the rejection through the client's alert. */
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_HANDSHAKE_FAILED);
+  g_test_message ("server error: %s", f->pair.server_op.error->message);
+  if (tc->server_alert != NULL)
+    test_assert_message_contains (f->pair.server_op.error, tc->server_alert);
+  g_assert_false (gsecsock_secure_socket_get_handshake_complete (f->pair.server));
+}
+
+static void
+run_case (Fixture          *f,
+          const VerifyCase *tc,
+          gboolean          sync)
+{
+  f->server_ctx = test_make_server_context (tc->chain, tc->key);
+  if (tc->no_verify)
+    gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", tc->peer_name);
+  if (sync)
+    test_tls_pair_handshake_sync (&f->pair);
+  else
+    test_tls_pair_handshake_async (&f->pair);
+  assert_verify_outcome (f, tc);
+}
+
+static void
+test_case_async (Fixture       *f,
+                 gconstpointer  data)
+{
+  run_case (f, data, FALSE);
+}
+
+static void
+test_case_sync (Fixture       *f,
+                gconstpointer  data)
+{
+  run_case (f, data, TRUE);
+}
+
+static void
+test_case_tls12 (Fixture       *f,
+                 gconstpointer  data)
+{
+  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  run_case (f, data, FALSE);
+  if (f->pair.client_op.ok)
+    g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+}
+
+static void
+test_ipv6_literal (Fixture       *f,
+                   gconstpointer  data)
+{
+  if (!test_ipv6_loopback_available ())
+    {
+      g_test_skip ("IPv6 loopback (::1) is not available");
+      return;
+    }
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "::1", "::1");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+
+  /* ::2 is not in the certificate's IP SANs. */
+  test_tls_pair_clear (&f->pair);
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "::1", "::2");
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_BAD_IDENTITY);
+}
+
+static void
+test_trust_bundle_completes_chain (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_autoptr(GError) error = NULL;
+
+  /* The server forgets its intermediate, but the client trusts a bundle
+   * that has it: the chain is complete from the client's point of view. */
+  gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (ctx, test_pki_path ("bundle.pem"), &error));
+  g_assert_no_error (error);
+  f->server_ctx = test_make_server_context ("server.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+}
+
+static void
+test_trust_anchor_object (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_autoptr(GSecSockCertificate) ca = test_load_certificate ("ca.pem");
+
+  gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
+  gsecsock_secure_socket_context_add_trust_anchor (ctx, ca);
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+}
+
+static void
+test_trust_none (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+
+  /* No trust at all: nothing verifies, and it says so. */
+  gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+}
+
+static void
+test_trust_system_only (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+
+  /* The test CA is not in the system store: the (complete, as usual
+   * without the root) chain ends in an unknown CA. */
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+}
+
+static void
+test_trust_system_and_anchor (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_autoptr(GError) error = NULL;
+
+  /* Extra anchors add to the system store. */
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (ctx, test_pki_path ("ca.pem"), &error));
+  g_assert_no_error (error);
+  g_assert_true (gsecsock_secure_socket_context_get_use_system_trust (ctx));
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+}
+
+/* Client certificates: a server with verify-peer TRUE. */
+static GSecSockSecureSocketContext *
+make_verifying_server (void)
+{
+  GSecSockSecureSocketContext *ctx = test_make_server_context ("server-chain.pem", "server.key");
+  g_autoptr(GError) error = NULL;
+
+  gsecsock_secure_socket_context_set_verify_peer (ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (ctx, test_pki_path ("ca.pem"), &error));
+  g_assert_no_error (error);
+  return ctx;
+}
+
+static void
+test_client_cert_ok (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context_with_certificate ("client-chain.pem", "client.key");
+  g_autoptr(GSecSockCertificate) client_cert = test_load_certificate ("client.pem");
+  g_autoptr(GSecSockCertificate) intermediate = test_load_certificate ("intermediate.pem");
+  g_autoptr(GSecSockCertificate) second = NULL;
+  GListModel *chain;
+
+  f->server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_true (gsecsock_certificate_equal (gsecsock_secure_socket_get_peer_certificate (f->pair.server), client_cert));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.server), ==, 0);
+  chain = gsecsock_secure_socket_get_peer_certificate_chain (f->pair.server);
+  g_assert_nonnull (chain);
+  g_assert_cmpuint (g_list_model_get_n_items (chain), ==, 2);
+  second = g_list_model_get_item (chain, 1);
+  g_assert_true (gsecsock_certificate_equal (second, intermediate));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+}
+
+/* Runs the handshake and, if the client's side of it succeeded (in TLS 1.3
+ * the client finishes before the server has judged its certificate), one
+ * read: the server's alert must surface as an error there. */
+static GError *
+client_error_after_rejection (Fixture *f)
+{
+  GError *error = NULL;
+  char buf[16];
+
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  if (f->pair.client_op.error != NULL)
+    return g_error_copy (f->pair.client_op.error);
+  g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client)),
+                                        buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_nonnull (error);
+  return error;
+}
+
+static void
+test_client_cert_missing (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) client_error = NULL;
+
+  f->server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  client_error = client_error_after_rejection (f);
+
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  test_assert_message_contains (f->pair.server_op.error, "certificate");
+  g_test_message ("server error: %s", f->pair.server_op.error->message);
+  g_assert_null (gsecsock_secure_socket_get_peer_certificate (f->pair.server));
+
+  g_test_message ("client error: %s", client_error->message);
+  g_assert_true (client_error->domain == GSECSOCK_ERROR);
+  g_assert_true (client_error->code == GSECSOCK_ERROR_HANDSHAKE_FAILED ||
+                 client_error->code == GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  test_assert_message_contains (client_error, "certificate");
+}
+
+static void
+test_client_cert_untrusted (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context ();
+  g_autoptr(GError) client_error = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The server trusts only the untrusted CA; the client presents a good
+   * certificate from the test CA, which this server does not know. */
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  gsecsock_secure_socket_context_set_verify_peer (f->server_ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->server_ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->server_ctx, test_pki_path ("untrusted-ca.pem"), &error));
+  g_assert_no_error (error);
+  g_assert_true (gsecsock_secure_socket_context_load_certificate_file (client_ctx, test_pki_path ("client-chain.pem"),
+                                                                      test_pki_path ("client.key"), &error));
+  g_assert_no_error (error);
+
+  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  client_error = client_error_after_rejection (f);
+
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.server), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+  g_test_message ("server error: %s", f->pair.server_op.error->message);
+  g_test_message ("client error: %s", client_error->message);
+  g_assert_true (client_error->domain == GSECSOCK_ERROR);
+  test_assert_message_contains (client_error, "unknown CA");
+}
+
+static void
+test_client_cert_wrong_purpose (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context_with_certificate ("server-chain.pem", "server.key");
+  g_autoptr(GError) client_error = NULL;
+
+  /* A server certificate (serverAuth only) used as a client certificate. */
+  f->server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  client_error = client_error_after_rejection (f);
+
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.server), ==, GSECSOCK_CERTIFICATE_GENERIC_ERROR);
+  g_assert_true (client_error->domain == GSECSOCK_ERROR);
+}
+
+static void
+test_client_cert_optional_not_requested (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context_with_certificate ("client-chain.pem", "client.key");
+
+  /* A server that does not ask for a certificate never sees one. */
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_null (gsecsock_secure_socket_get_peer_certificate (f->pair.server));
+}
+
+#define ADD(path, func, data) \
+  g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  ADD ("/verify/ok/dns-name", test_case_async, &case_ok_dns);
+  ADD ("/verify/ok/ip-address", test_case_async, &case_ok_ip);
+  ADD ("/verify/ok/ipv6-address", test_ipv6_literal, NULL);
+  ADD ("/verify/ok/sync", test_case_sync, &case_ok_dns);
+  ADD ("/verify/expired", test_case_async, &case_expired);
+  ADD ("/verify/expired/sync", test_case_sync, &case_expired);
+  ADD ("/verify/expired/tls12", test_case_tls12, &case_expired);
+  ADD ("/verify/not-activated", test_case_async, &case_not_activated);
+  ADD ("/verify/bad-identity/wrong-host-certificate", test_case_async, &case_wrong_host);
+  ADD ("/verify/bad-identity/wrong-peer-name", test_case_async, &case_wrong_peer_name);
+  ADD ("/verify/bad-identity/wrong-ip-address", test_case_async, &case_wrong_ip);
+  ADD ("/verify/self-signed", test_case_async, &case_self_signed);
+  ADD ("/verify/self-signed/tls12", test_case_tls12, &case_self_signed);
+  ADD ("/verify/unknown-ca", test_case_async, &case_untrusted);
+  ADD ("/verify/incomplete-chain", test_case_async, &case_incomplete);
+  ADD ("/verify/several-problems", test_case_async, &case_expired_wrong_host);
+  ADD ("/verify/wrong-purpose", test_case_async, &case_wrong_purpose);
+  ADD ("/verify/no-verify/self-signed", test_case_async, &case_no_verify_self_signed);
+  ADD ("/verify/no-verify/expired-wrong-host", test_case_async, &case_no_verify_expired_wrong_host);
+  ADD ("/verify/trust/bundle-completes-chain", test_trust_bundle_completes_chain, NULL);
+  ADD ("/verify/trust/anchor-object", test_trust_anchor_object, NULL);
+  ADD ("/verify/trust/none", test_trust_none, NULL);
+  ADD ("/verify/trust/system-only", test_trust_system_only, NULL);
+  ADD ("/verify/trust/system-and-anchor", test_trust_system_and_anchor, NULL);
+  ADD ("/verify/client-certificate/ok", test_client_cert_ok, NULL);
+  ADD ("/verify/client-certificate/missing", test_client_cert_missing, NULL);
+  ADD ("/verify/client-certificate/unknown-ca", test_client_cert_untrusted, NULL);
+  ADD ("/verify/client-certificate/wrong-purpose", test_client_cert_wrong_purpose, NULL);
+  ADD ("/verify/client-certificate/not-requested", test_client_cert_optional_not_requested, NULL);
+
+  return g_test_run ();
+}
