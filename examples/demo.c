@@ -4,11 +4,13 @@
  * gsecsock-demo: a TLS echo server and a client talking to it, in one
  * process, on one thread, driven by one GMainLoop.
  *
- * Read this file top to bottom: it follows the order in which things happen.
+ * The sections below follow the order in which things happen; within a
+ * section, as C wants it, callbacks come before the code that starts them.
  *
  *  1. A throw-away PKI (root CA → intermediate CA → a "localhost" leaf that
  *     is also valid for 127.0.0.1) is generated into a temporary directory by
  *     the project's tests/make-test-pki.sh, using the openssl command line.
+ *     The files are deleted as soon as both sides have loaded them.
  *  2. A server-mode GSecSockSecureSocketContext is loaded with the leaf's
  *     chain and private key. A GSocketListener accepts one TCP connection on
  *     127.0.0.1 (the kernel picks the port); the connection is wrapped in a
@@ -189,10 +191,13 @@ pki_generated_cb (GObject      *source,
 
   if (!g_subprocess_get_successful (process))
     {
+      g_autofree char *how = g_subprocess_get_if_exited (process)
+        ? g_strdup_printf ("exited with status %d", g_subprocess_get_exit_status (process))
+        : g_strdup_printf ("was killed by signal %d", g_subprocess_get_term_sig (process));
+
       demo_fail (demo, g_error_new (G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
-                                    "%s failed (wait status %d); its output was:\n%s",
-                                    demo->pki_script,
-                                    g_subprocess_get_status (process),
+                                    "The test PKI could not be generated: %s %s; its output was:\n%s",
+                                    demo->pki_script, how,
                                     output != NULL ? output : ""));
       return;
     }
@@ -202,6 +207,19 @@ pki_generated_cb (GObject      *source,
   start_server (demo);
   if (demo->error == NULL)
     start_client (demo);
+
+  /* Both contexts have read what they need: the certificates and keys are
+   * in memory now, so the files (private keys included) can go at once
+   * rather than when the demo ends. */
+  if (demo->error == NULL)
+    {
+      if (!remove_recursively (demo->pki_dir, &error))
+        {
+          demo_fail (demo, error);
+          return;
+        }
+      g_clear_pointer (&demo->pki_dir, g_free);
+    }
 }
 
 static void
@@ -658,25 +676,6 @@ client_exchange (Demo *demo)
 }
 
 static void
-client_handshake_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  Demo *demo = user_data;
-  GError *error = NULL;
-
-  if (!gsecsock_secure_socket_handshake_finish (GSECSOCK_SECURE_SOCKET (source), result, &error) ||
-      !print_session (demo->client_socket, &error))
-    {
-      g_prefix_error (&error, "Client: ");
-      demo_fail (demo, error);
-      return;
-    }
-
-  client_exchange (demo);
-}
-
-static void
 client_connected_cb (GObject      *source,
                      GAsyncResult *result,
                      gpointer      user_data)
@@ -692,14 +691,17 @@ client_connected_cb (GObject      *source,
       return;
     }
 
+  /* Connecting includes the handshake: the server has been verified and
+   * everything it negotiated can be inspected before any data is sent. */
   g_print ("Client: connected to 127.0.0.1:%u\n", demo->port);
+  if (!print_session (demo->client_socket, &error))
+    {
+      g_prefix_error (&error, "Client: ");
+      demo_fail (demo, error);
+      return;
+    }
 
-  /* gsecsock_secure_socket_handshake_async() on a socket whose handshake
-   * is complete returns at once; asking explicitly here keeps this demo
-   * correct whether or not connecting already did it. Either way the
-   * handshake happens once. */
-  gsecsock_secure_socket_handshake_async (demo->client_socket, G_PRIORITY_DEFAULT,
-                                          demo->cancellable, client_handshake_cb, demo);
+  client_exchange (demo);
 }
 
 static void
@@ -721,9 +723,11 @@ start_client (Demo *demo)
     }
   gsecsock_secure_socket_context_set_alpn_protocols (demo->client_context, alpn);
 
-  /* The host is both where to connect and the identity the server's
+  /* Resolves the host, connects over TCP and performs the handshake. The
+   * host is both where to connect and the identity the server's
    * certificate must prove: here an IP address, matched against the
-   * certificate's IP subjectAltName entries. */
+   * certificate's IP subjectAltName entries (a host name would be matched
+   * against its DNS entries and also sent as SNI). */
   gsecsock_secure_socket_connect_async (demo->client_context, "127.0.0.1", demo->port,
                                         demo->cancellable, client_connected_cb, demo);
 }

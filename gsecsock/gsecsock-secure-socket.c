@@ -98,6 +98,7 @@ struct _GSecSockSecureSocket
 
   HandshakeState handshake_state;
   HandshakeOwner handshake_owner;
+  GThread *handshake_owner_thread;  /* for OWNER_BLOCKING */
   GError *handshake_error;
   /* Cancelled when the handshake ends, to wake whoever waits for it. */
   GCancellable *handshake_ended;
@@ -205,6 +206,20 @@ reason_alert (int reason)
   if (reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
     return reason - SSL_AD_REASON_OFFSET;
   return -1;
+}
+
+/* OpenSSL 3.0 has no names for the alerts TLS 1.3 added. */
+static const char *
+alert_description (int alert)
+{
+  switch (alert)
+    {
+    case 109: return "missing extension";
+    case 115: return "unknown PSK identity";
+    case 116: return "certificate required";
+    case 120: return "no application protocol";
+    default: return SSL_alert_desc_string_long (alert);
+    }
 }
 
 static void
@@ -315,12 +330,21 @@ map_failure (GSecSockSecureSocket *self,
       return;
     }
 
+  if (alert == 116)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED,
+                   "%s requires a client certificate, and none was sent (alert “%s”): "
+                   "load one with gsecsock_secure_socket_context_load_certificate_file()",
+                   Peer_label (self), alert_description (alert));
+      return;
+    }
+
   if (alert >= 0)
     {
       g_set_error (error, GSECSOCK_ERROR,
                    op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
                    "%s ended the %s with the alert “%s”", Peer_label (self), during,
-                   SSL_alert_desc_string_long (alert));
+                   alert_description (alert));
       return;
     }
 
@@ -456,6 +480,7 @@ end_handshake_locked (GSecSockSecureSocket *self,
       collect_failure_locked (self);
     }
   self->handshake_owner = OWNER_NONE;
+  self->handshake_owner_thread = NULL;
   g_cancellable_cancel (self->handshake_ended);
   return TRUE;
 }
@@ -661,7 +686,8 @@ handshake_step (GSecSockSecureSocket  *self,
     default:
       break;
     }
-  if (self->handshake_owner == OWNER_BLOCKING ||
+  if ((self->handshake_owner == OWNER_BLOCKING &&
+       self->handshake_owner_thread != g_thread_self ()) ||
       (blocking && self->handshake_owner == OWNER_NONBLOCKING))
     {
       /* Someone else drives it: wait for it to end. */
@@ -670,6 +696,7 @@ handshake_step (GSecSockSecureSocket  *self,
       return FALSE;
     }
   self->handshake_owner = blocking ? OWNER_BLOCKING : OWNER_NONBLOCKING;
+  self->handshake_owner_thread = blocking ? g_thread_self () : NULL;
   g_mutex_unlock (&self->lock);
 
   result = step (self, OP_HANDSHAKE, NULL, 0, &ignored, wants, error);
@@ -857,7 +884,8 @@ gsecsock_secure_socket_check (GSecSockSecureSocket *self,
   g_mutex_lock (&self->lock);
   if (self->handshake_state == HANDSHAKE_FAILED)
     ready = TRUE;
-  else if (self->handshake_owner == OWNER_BLOCKING)
+  else if (self->handshake_owner == OWNER_BLOCKING &&
+           self->handshake_owner_thread != g_thread_self ())
     ready = FALSE;
   else if (condition & G_IO_IN)
     ready = self->read_closed || SSL_has_pending (self->ssl) ||
@@ -950,7 +978,8 @@ gsecsock_secure_socket_create_source (GSecSockSecureSocket *self,
     }
   else
     wants = self->write_wants ? self->write_wants : G_IO_OUT;
-  if (handshake_pending && self->handshake_owner == OWNER_BLOCKING)
+  if (handshake_pending && self->handshake_owner == OWNER_BLOCKING &&
+      self->handshake_owner_thread != g_thread_self ())
     wants = 0;     /* only the end of that handshake matters */
   g_mutex_unlock (&self->lock);
 

@@ -190,6 +190,9 @@ describe_problem (GSecSockVerifyState *state,
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      if (cert != NULL && X509_check_ca (cert))
+        return g_strdup_printf ("The certificate chain of %s leads to “%s”, which is not a "
+                                "trusted certificate authority", who, issuer);
       return g_strdup_printf ("%s was issued by “%s”, which is not a trusted certificate "
                               "authority and was not sent by the peer (an unknown "
                               "authority, or a missing intermediate certificate)",
@@ -244,6 +247,11 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
     {
       int x509_error = X509_STORE_CTX_get_error (store_ctx);
       GSecSockCertificateFlags found = gsecsock_verify_flags_from_x509_error (x509_error);
+
+      /* A missing issuer above a CA certificate is a root nobody trusts;
+       * only above the leaf can it be an intermediate the peer left out. */
+      if ((found & GSECSOCK_CERTIFICATE_INCOMPLETE_CHAIN) && cert != NULL && X509_check_ca (cert))
+        found = GSECSOCK_CERTIFICATE_UNKNOWN_CA;
 
       *flags |= found;
       state->errors |= found;

@@ -430,7 +430,7 @@ test_trust_anchor_file_ok (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  test_init (&argc, &argv);
 
   g_test_add_func ("/context/defaults/client", test_defaults_client);
   g_test_add_func ("/context/defaults/server", test_defaults_server);

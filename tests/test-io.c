@@ -513,6 +513,7 @@ test_pollable_output_full (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSource) source = NULL;
   g_autofree guint8 *sink = NULL;
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
   gsize total = 0, drained = 0;
   gboolean writable = FALSE;
 
@@ -525,6 +526,9 @@ test_pollable_output_full (Fixture       *f,
       if (n < 0)
         break;
       g_assert_cmpint (n, >, 0);
+      g_assert_cmpint (n, <=, 65536);
+      /* Each call starts again at the beginning of the chunk. */
+      g_byte_array_append (expected, g_bytes_get_data (chunk, NULL), n);
       total += n;
       g_assert_cmpuint (total, <, 256 * 1024 * 1024);
     }
@@ -539,6 +543,417 @@ test_pollable_output_full (Fixture       *f,
   sink = g_malloc (total);
   g_input_stream_read_all_async (in_of (f->server), sink, total, G_PRIORITY_DEFAULT, NULL, read_all_cb, &drained);
   test_wait_until (f->context, writable && drained == total);
-  g_assert_cmpmem (sink, 65536, g_bytes_get_data (chunk, NULL), 65536);
+  g_assert_cmpmem (sink, total, expected->data, expected->len);
   g_assert_true (g_pollable_output_stream_is_writable (out));
+}
+
+/* Splicing a secure socket with a plain TCP connection: a TLS terminator. */
+static void
+splice_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  TestOp *op = user_data;
+
+  op->ok = g_io_stream_splice_finish (result, &op->error);
+  op->done = TRUE;
+}
+
+static void
+test_splice (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GSocketConnection) plain_a = NULL;
+  g_autoptr(GSocketConnection) plain_b = NULL;
+  g_autoptr(GError) error = NULL;
+  TestOp op = { 0 };
+  char buf[32] = { 0 };
+  gsize n = 0;
+  gssize r;
+
+  test_socket_pair ("127.0.0.1", &plain_a, &plain_b);
+  g_io_stream_splice_async (f->server, G_IO_STREAM (plain_a),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, splice_cb, &op);
+
+  /* TLS client → plain end. */
+  test_write_all (f->client, "through the tunnel", 18);
+  g_input_stream_read_all_async (in_of (G_IO_STREAM (plain_b)), buf, 18, G_PRIORITY_DEFAULT, NULL, read_all_cb, &n);
+  test_wait_until (f->context, n == 18);
+  g_assert_cmpstr (buf, ==, "through the tunnel");
+
+  /* Plain end → TLS client. */
+  memset (buf, 0, sizeof buf);
+  n = 0;
+  test_write_all (G_IO_STREAM (plain_b), "and back", 8);
+  g_input_stream_read_all_async (in_of (f->client), buf, 8, G_PRIORITY_DEFAULT, NULL, read_all_cb, &n);
+  test_wait_until (f->context, n == 8);
+  g_assert_cmpstr (buf, ==, "and back");
+
+  /* Closing the plain end ends the splice, which closes the secure socket
+   * properly: the TLS client sees a clean EOF. */
+  g_assert_true (g_io_stream_close (G_IO_STREAM (plain_b), NULL, &error));
+  g_assert_no_error (error);
+  test_wait_until (f->context, op.done);
+  g_assert_no_error (op.error);
+  g_assert_true (op.ok);
+  g_assert_true (g_io_stream_is_closed (f->server));
+  r = g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r, ==, 0);
+}
+
+/* GDataInputStream on top of a secure socket. */
+static void
+read_line_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **line = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*line);
+}
+
+static void
+test_data_input_stream (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GDataInputStream) lines = g_data_input_stream_new (in_of (f->client));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line1 = NULL;
+  g_autofree char *line2 = NULL;
+  g_autofree char *line3 = NULL;
+  char *end;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines), FALSE);
+  g_data_input_stream_set_newline_type (lines, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  test_write_all (f->server, "EHLO client.example\r\nMAIL FROM:<a@example.org>\nlast line", 56);
+  g_assert_true (g_io_stream_close (f->server, NULL, &error));
+  g_assert_no_error (error);
+
+  line1 = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line1, ==, "EHLO client.example");
+
+  g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, read_line_cb, &line2);
+  test_wait_until (f->context, line2 != NULL);
+  g_assert_cmpstr (line2, ==, "MAIL FROM:<a@example.org>");
+
+  line3 = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line3, ==, "last line");
+
+  /* The server's close_notify: a clean end of the stream. */
+  end = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (end);
+}
+
+/* Partial reads out of one large record, and writes larger than a record. */
+static gpointer
+write_payload_thread (gpointer data)
+{
+  WriterThread *w = data;
+
+  if (g_output_stream_write_all (out_of (w->stream), g_bytes_get_data (w->data, NULL),
+                                 g_bytes_get_size (w->data), NULL, NULL, &w->error))
+    g_io_stream_close (w->stream, NULL, &w->error);
+  return NULL;
+}
+
+static void
+test_small_reads (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GBytes) payload = test_make_random_bytes (100000, 6);
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("small reads");
+  g_autoptr(GError) error = NULL;
+  WriterThread w = { f->server, payload, NULL };
+  GThread *thread;
+  guint8 buf[7];
+  gssize n;
+
+  thread = g_thread_new ("writer", write_payload_thread, &w);
+  /* 7 bytes at a time: decrypted data of a 16 KiB record is buffered and
+   * handed out piecewise, nothing lost or repeated. */
+  while ((n = g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error)) > 0)
+    g_byte_array_append (got, buf, n);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  g_thread_join (thread);
+  g_assert_no_error (w.error);
+  g_assert_cmpmem (got->data, got->len, g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
+}
+
+/* Closing. */
+static void
+test_close_clean_eof (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  char buf[16];
+
+  test_write_all (f->server, "bye", 3);
+  g_assert_true (g_io_stream_close (f->server, NULL, &error));
+  g_assert_no_error (error);
+  /* Closing the secure socket closes the base stream too. */
+  g_assert_true (g_io_stream_is_closed (f->server));
+  g_assert_true (g_io_stream_is_closed (G_IO_STREAM (f->pair.server_conn)));
+
+  test_read_exact (f->client, buf, 3);
+  g_assert_cmpmem (buf, 3, "bye", 3);
+  /* close_notify: end of stream, not an error — and it stays that way. */
+  g_assert_cmpint (g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+static void
+close_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  TestOp *op = user_data;
+
+  op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
+  op->done = TRUE;
+}
+
+static void
+test_close_async (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TestOp op = { 0 };
+  char buf[16];
+
+  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb, &op);
+  g_assert_false (op.done);
+  test_wait_until (f->context, op.done);
+  g_assert_no_error (op.error);
+  g_assert_true (op.ok);
+  g_assert_true (g_io_stream_is_closed (f->client));
+  g_assert_true (g_io_stream_is_closed (G_IO_STREAM (f->pair.client_conn)));
+
+  g_assert_cmpint (g_input_stream_read (in_of (f->server), buf, sizeof buf, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_close_then_use (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  char buf[16];
+
+  g_assert_true (g_io_stream_close (f->client, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_cmpint (g_output_stream_write (out_of (f->client), "x", 1, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  /* Closing twice is harmless. */
+  g_assert_true (g_io_stream_close (f->client, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Truncation: the peer closes the TCP connection without close_notify. */
+static void
+test_truncation_error (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  char buf[16];
+
+  g_assert_true (gsecsock_secure_socket_get_require_close_notify (f->pair.client));
+  test_write_all (f->server, "partial", 7);
+  g_assert_true (g_io_stream_close (G_IO_STREAM (f->pair.server_conn), NULL, &error));
+  g_assert_no_error (error);
+
+  test_read_exact (f->client, buf, 7);
+  g_assert_cmpmem (buf, 7, "partial", 7);
+  g_assert_cmpint (g_input_stream_read (in_of (f->client), buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF);
+  g_test_message ("truncation: %s", error->message);
+}
+
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  TestOp *op = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &op->error);
+
+  g_assert_false (op->done);
+  op->ok = n >= 0;
+  /* Smuggle the count through: tests here only need 0 vs. not 0. */
+  if (n > 0)
+    g_set_error (&op->error, G_IO_ERROR, G_IO_ERROR_FAILED, "read %" G_GSSIZE_FORMAT " bytes, expected EOF", n);
+  op->done = TRUE;
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_truncation_allowed (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  TestOp op = { 0 };
+  char buf[16];
+  gboolean require = TRUE;
+  guint notified = 0;
+
+  g_signal_connect (f->pair.client, "notify::require-close-notify", G_CALLBACK (count_notify_cb), &notified);
+  gsecsock_secure_socket_set_require_close_notify (f->pair.client, FALSE);
+  gsecsock_secure_socket_set_require_close_notify (f->pair.client, FALSE);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_get (f->pair.client, "require-close-notify", &require, NULL);
+  g_assert_false (require);
+
+  test_write_all (f->server, "partial", 7);
+  g_assert_true (g_io_stream_close (G_IO_STREAM (f->pair.server_conn), NULL, &error));
+  g_assert_no_error (error);
+
+  test_read_exact (f->client, buf, 7);
+  /* Asynchronously this time. */
+  g_input_stream_read_async (in_of (f->client), buf, sizeof buf, G_PRIORITY_DEFAULT, NULL, read_cb, &op);
+  test_wait_until (f->context, op.done);
+  g_assert_no_error (op.error);
+  g_assert_true (op.ok);
+}
+
+/* Cancellation of reads. */
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel_read_async (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  TestOp op = { 0 };
+  char buf[16] = { 0 };
+
+  g_input_stream_read_async (in_of (f->client), buf, sizeof buf, G_PRIORITY_DEFAULT, cancellable, read_cb, &op);
+  /* Cancelled from the main loop, once the read is under way. */
+  {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, cancel_cb, cancellable, NULL);
+    g_source_attach (idle, f->context);
+    g_source_unref (idle);
+  }
+  test_wait_until (f->context, op.done);
+  g_assert_error (op.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* Nothing was lost: the socket still works afterwards. */
+  test_write_all (f->server, "after", 5);
+  test_read_exact (f->client, buf, 5);
+  g_assert_cmpmem (buf, 5, "after", 5);
+  /* And the cancelled callback does not come back. */
+  test_run_context_for (f->context, 50);
+}
+
+typedef struct {
+  GIOStream *stream;
+  GCancellable *cancellable;
+  GMutex mutex;
+  GCond cond;
+  gboolean started;
+  gssize n;
+  GError *error;
+} BlockedRead;
+
+static gpointer
+blocked_read_thread (gpointer data)
+{
+  BlockedRead *b = data;
+  char buf[16];
+
+  g_mutex_lock (&b->mutex);
+  b->started = TRUE;
+  g_cond_signal (&b->cond);
+  g_mutex_unlock (&b->mutex);
+  b->n = g_input_stream_read (in_of (b->stream), buf, sizeof buf, b->cancellable, &b->error);
+  return NULL;
+}
+
+static void
+test_cancel_read_sync (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("cancelled blocking read");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  BlockedRead b = { f->client, cancellable };
+  GThread *thread;
+
+  g_mutex_init (&b.mutex);
+  g_cond_init (&b.cond);
+  thread = g_thread_new ("blocked-reader", blocked_read_thread, &b);
+  g_mutex_lock (&b.mutex);
+  while (!b.started)
+    g_cond_wait (&b.cond, &b.mutex);
+  g_mutex_unlock (&b.mutex);
+  /* Whether the read is already blocked or about to be, it must end. */
+  g_cancellable_cancel (cancellable);
+  g_thread_join (thread);
+  g_assert_cmpint (b.n, ==, -1);
+  g_assert_error (b.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&b.error);
+  g_mutex_clear (&b.mutex);
+  g_cond_clear (&b.cond);
+}
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD_TLS12(path, func) \
+  g_test_add (path, Fixture, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2), fixture_setup, func, fixture_teardown)
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+
+  ADD ("/io/echo/sync-16MiB", test_echo_sync);
+  ADD ("/io/echo/async-16MiB", test_echo_async);
+  ADD_TLS12 ("/io/echo/async-16MiB-tls12", test_echo_async);
+  ADD ("/io/full-duplex/threads", test_full_duplex);
+  ADD ("/io/pollable/input", test_pollable_input);
+  ADD ("/io/pollable/output", test_pollable_output);
+  ADD ("/io/pollable/output-full", test_pollable_output_full);
+  ADD ("/io/splice", test_splice);
+  ADD ("/io/data-input-stream", test_data_input_stream);
+  ADD ("/io/small-reads", test_small_reads);
+  ADD ("/io/close/clean-eof", test_close_clean_eof);
+  ADD_TLS12 ("/io/close/clean-eof-tls12", test_close_clean_eof);
+  ADD ("/io/close/async", test_close_async);
+  ADD ("/io/close/then-use", test_close_then_use);
+  ADD ("/io/truncation/error", test_truncation_error);
+  ADD_TLS12 ("/io/truncation/error-tls12", test_truncation_error);
+  ADD ("/io/truncation/allowed", test_truncation_allowed);
+  ADD ("/io/cancel/read-async", test_cancel_read_async);
+  ADD ("/io/cancel/read-sync", test_cancel_read_sync);
+
+  return g_test_run ();
 }

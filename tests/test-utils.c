@@ -3,6 +3,14 @@
 
 #include <string.h>
 
+void
+test_init (int    *argc,
+           char ***argv)
+{
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_test_init (argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+}
+
 const char *
 test_pki_path (const char *name)
 {

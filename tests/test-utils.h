@@ -10,6 +10,12 @@ G_BEGIN_DECLS
  * generous: a loaded 2-core CI machine must never hit it. */
 #define TEST_GUARD_TIMEOUT_SECONDS 60
 
+/* g_test_init() with isolated XDG directories, and an environment that
+ * does not depend on the machine: no proxies (GSocketClient would ask the
+ * desktop's proxy settings, whose schemas the isolation hides). */
+void test_init (int    *argc,
+                char ***argv);
+
 /* Path of a file of the test PKI ($GSECSOCK_TEST_PKI_DIR/@name); aborts the
  * test with a clear message if the PKI was not generated. Interned string. */
 const char *test_pki_path (const char *name);

@@ -85,12 +85,12 @@ main (int    argc,
     return fail ("loading the trust anchor", error);
   gsecsock_secure_socket_context_set_alpn_protocols (context, alpn);
 
+  /* Resolves HOST, connects to each address in turn until one answers,
+   * and performs the handshake, verifying the server against CA_FILE and
+   * HOST. */
   socket = gsecsock_secure_socket_connect (context, argv[1], (guint16) port, NULL, &error);
   if (socket == NULL)
     return fail ("connecting", error);
-  /* A no-op if connecting already completed the handshake. */
-  if (!gsecsock_secure_socket_handshake (socket, NULL, &error))
-    return fail ("handshake", error);
 
   errors = gsecsock_secure_socket_get_certificate_errors (socket);
   chain = gsecsock_secure_socket_get_peer_certificate_chain (socket);
