@@ -63,6 +63,7 @@ struct _GSecSockSecureSocketContext
   gboolean keylog_failed;       /* warn once, not per handshake */
 
   GPtrArray *trust_anchors;     /* X509*, added explicitly */
+  X509_STORE *trust_store;      /* current store; each SSL holds a reference */
   gboolean trust_dirty;         /* store must be rebuilt before next socket */
   gboolean have_certificate;
 
@@ -226,7 +227,15 @@ store_new_session (SSL *ssl, SSL_SESSION *session)
     SSL_CTX_get_ex_data (SSL_get_SSL_CTX (ssl), context_ex_index);
   const char *key = SSL_get_ex_data (ssl, session_key_ex_index);
 
+  GSecSockVerifyState *verify = gsecsock_verify_get_state (ssl);
+
   if (self == NULL || key == NULL || !SSL_SESSION_is_resumable (session))
+    return 0;
+  /* Resuming skips verification: only a session whose peer passed it may be
+   * resumed. A resumed session passed it when it was first made (and the
+   * cache is emptied whenever what verification depends on changes). */
+  if (verify == NULL || verify->errors != 0 ||
+      !(verify->verified || SSL_session_reused (ssl)))
     return 0;
 
   g_mutex_lock (&self->lock);
@@ -273,6 +282,14 @@ gsecsock_secure_socket_context_resume_session (GSecSockSecureSocketContext *self
     }
 }
 
+/* Forget every resumable session: called when what their verification
+ * depended on (trust, verify-peer, our certificate) changes. Lock held. */
+static void
+forget_sessions_locked (GSecSockSecureSocketContext *self)
+{
+  g_hash_table_remove_all (self->sessions);
+}
+
 static gboolean
 rebuild_trust_store (GSecSockSecureSocketContext  *self,
                      GError                      **error)
@@ -297,7 +314,10 @@ rebuild_trust_store (GSecSockSecureSocketContext  *self,
         ERR_clear_error ();     /* already present: harmless */
     }
 
-  SSL_CTX_set_cert_store (self->ssl_ctx, store);
+  /* Sockets handshaking in other threads keep the store they started
+   * with: each SSL holds its own reference (SSL_set1_verify_cert_store). */
+  g_clear_pointer (&self->trust_store, X509_STORE_free);
+  self->trust_store = store;
   self->trust_dirty = FALSE;
   return TRUE;
 }
@@ -326,10 +346,10 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
       return NULL;
     }
   ssl = SSL_new (self->ssl_ctx);
-  g_mutex_unlock (&self->lock);
-
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
+  SSL_set1_verify_cert_store (ssl, self->trust_store);
+  g_mutex_unlock (&self->lock);
 
   return ssl;
 }
@@ -390,6 +410,7 @@ gsecsock_secure_socket_context_finalize (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->ssl_ctx, SSL_CTX_free);
   g_clear_pointer (&self->trust_anchors, g_ptr_array_unref);
+  g_clear_pointer (&self->trust_store, X509_STORE_free);
   g_clear_pointer (&self->alpn_protocols, g_strfreev);
   g_clear_pointer (&self->alpn_wire, g_free);
   g_clear_pointer (&self->keylog_path, g_free);
@@ -754,6 +775,7 @@ gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSocketContex
     /* SSL_CTX_use_cert_and_key replaces any earlier certificate atomically;
      * it takes its own references. */
     ok = SSL_CTX_use_cert_and_key (self->ssl_ctx, leaf, key, extra_stack, 1);
+    forget_sessions_locked (self);   /* they may carry the old identity */
     g_mutex_unlock (&self->lock);
     sk_X509_free (extra_stack);
     EVP_PKEY_free (key);
@@ -836,6 +858,7 @@ gsecsock_secure_socket_context_add_trust_anchor (GSecSockSecureSocketContext *se
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->trust_anchors, x509);
   self->trust_dirty = TRUE;
+  forget_sessions_locked (self);
   g_mutex_unlock (&self->lock);
 }
 
@@ -888,6 +911,7 @@ gsecsock_secure_socket_context_set_use_system_trust (GSecSockSecureSocketContext
   g_mutex_lock (&self->lock);
   self->use_system_trust = use_system_trust;
   self->trust_dirty = TRUE;
+  forget_sessions_locked (self);
   g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SYSTEM_TRUST]);
 }
@@ -925,7 +949,10 @@ gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketContext *sel
   verify_peer = !!verify_peer;
   if (self->verify_peer == verify_peer)
     return;
+  g_mutex_lock (&self->lock);
   self->verify_peer = verify_peer;
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFY_PEER]);
 }
 

@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-socket-private.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -105,6 +106,15 @@ struct _GSecSockSecureSocket
 
   GIOCondition read_wants;         /* what the last blocked read waits for */
   GIOCondition write_wants;
+  /* The last read found only part of a record buffered: what OpenSSL holds
+   * cannot be read until the transport brings more. */
+  gboolean read_blocked;
+  /* A record encrypted from the caller's data but not yet sent (the
+   * transport was full). OpenSSL sends that record on the next write, so the
+   * next write must start with the same bytes; kept to check that, and to
+   * flush the record before close_notify. */
+  guint8 *pending_write;
+  gsize pending_write_len;
   gboolean read_closed;            /* close_notify (or a tolerated EOF) seen */
   gboolean write_closed;           /* our close_notify sent */
   gboolean input_closed;           /* the input stream was closed locally */
@@ -248,9 +258,13 @@ map_failure (GSecSockSecureSocket *self,
   g_autoptr(GError) transport_error = NULL;
   const char *during = op == OP_HANDSHAKE ? "TLS handshake" : "TLS connection";
 
+  /* Take both: an error left behind would be blamed for a later failure. */
   transport_error = gsecsock_bio_steal_read_error (self->bio);
-  if (transport_error == NULL)
-    transport_error = gsecsock_bio_steal_write_error (self->bio);
+  {
+    g_autoptr(GError) write_error = gsecsock_bio_steal_write_error (self->bio);
+    if (transport_error == NULL)
+      transport_error = g_steal_pointer (&write_error);
+  }
 
   while ((code = ERR_get_error ()) != 0)
     {
@@ -513,6 +527,19 @@ step (GSecSockSecureSocket  *self,
       return STEP_ERROR;
     }
 
+  if (op == OP_WRITE && self->pending_write_len > 0 &&
+      (count < self->pending_write_len ||
+       memcmp (buffer, self->pending_write, self->pending_write_len) != 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The first %" G_GSIZE_FORMAT " bytes of an earlier write are already "
+                   "encrypted and waiting for the connection: after G_IO_ERROR_WOULD_BLOCK "
+                   "or a cancelled write, write the same data again",
+                   self->pending_write_len);
+      g_mutex_unlock (&self->lock);
+      return STEP_ERROR;
+    }
+
   ERR_clear_error ();
   switch (op)
     {
@@ -526,6 +553,16 @@ step (GSecSockSecureSocket  *self,
       ret = SSL_write_ex (self->ssl, buffer, count, &n);
       break;
     case OP_SHUTDOWN:
+      /* A record still waiting must leave before close_notify: its bytes
+       * are the caller's, already counted as not written. */
+      if (self->pending_write_len > 0)
+        {
+          ret = SSL_write_ex (self->ssl, self->pending_write, self->pending_write_len, &n);
+          if (ret > 0)
+            self->pending_write_len = 0;
+          else
+            break;
+        }
       ret = SSL_shutdown (self->ssl);
       /* 0: our close_notify left; we do not wait for the peer's. */
       if (ret == 0)
@@ -541,12 +578,30 @@ step (GSecSockSecureSocket  *self,
     {
       *done = n;
       result = STEP_DONE;
+      if (op == OP_READ)
+        self->read_blocked = FALSE;
+      else if (op == OP_WRITE)
+        self->pending_write_len = 0;
     }
   else if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE)
     {
       *wants = ssl_error == SSL_ERROR_WANT_READ ? G_IO_IN : G_IO_OUT;
       result = STEP_WOULD_BLOCK;
       ERR_clear_error ();
+      if (op == OP_READ)
+        self->read_blocked = TRUE;
+      else if (op == OP_WRITE && self->pending_write_len == 0 && ssl_error == SSL_ERROR_WANT_WRITE &&
+               SSL_is_init_finished (self->ssl))
+        {
+          /* Partial-write mode: at most one record, of at most this many
+           * bytes, is now encrypted and waiting. */
+          gsize len = MIN (count, (gsize) SSL3_RT_MAX_PLAIN_LENGTH);
+
+          if (self->pending_write == NULL)
+            self->pending_write = g_malloc (SSL3_RT_MAX_PLAIN_LENGTH);
+          memcpy (self->pending_write, buffer, len);
+          self->pending_write_len = len;
+        }
     }
   else if (op == OP_READ && ssl_error == SSL_ERROR_ZERO_RETURN)
     {
@@ -598,44 +653,61 @@ step (GSecSockSecureSocket  *self,
   return result;
 }
 
-/* Blocks until the base stream is ready for @condition, the handshake run
- * by another caller ends (when @handshake_ended is not NULL) or @cancellable
- * is cancelled. */
+/* Blocks until the handshake driven by another caller ends or @cancellable
+ * is cancelled: a poll() on the two cancellables' descriptors. */
+static gboolean
+wait_for_handshake_end (GSecSockSecureSocket  *self,
+                        GCancellable          *cancellable,
+                        GError               **error)
+{
+  GPollFD fds[2];
+  guint n_fds = 0;
+
+  if (g_cancellable_make_pollfd (self->handshake_ended, &fds[n_fds]))
+    n_fds++;
+  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &fds[n_fds]))
+    n_fds++;
+
+  while (!g_cancellable_is_cancelled (self->handshake_ended) &&
+         !g_cancellable_is_cancelled (cancellable))
+    {
+      if (g_poll (fds, n_fds, -1) < 0 && errno != EINTR)
+        break;
+    }
+
+  g_cancellable_release_fd (self->handshake_ended);
+  if (n_fds > 1)
+    g_cancellable_release_fd (cancellable);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* Blocks until the base stream is ready for @condition or @cancellable is
+ * cancelled. */
 static gboolean
 wait_blocking (GSecSockSecureSocket  *self,
                GIOCondition           condition,
-               GCancellable          *handshake_ended,
                GCancellable          *cancellable,
                GError               **error)
 {
   g_autoptr(GMainContext) context = NULL;
   g_autoptr(GSource) base_source = NULL;
-  g_autoptr(GSource) ended_source = NULL;
   g_autoptr(GSource) cancel_source = NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* The common case, a socket and nothing else to watch: one poll(). */
-  if (self->base_socket != NULL && handshake_ended == NULL && condition != 0)
+  /* The common case, a socket: one poll() on it (and the cancellable). */
+  if (self->base_socket != NULL)
     return g_socket_condition_wait (self->base_socket, condition, cancellable, error);
 
+  /* Any other pollable stream: its source in a private main context. */
   context = g_main_context_new ();
   if (condition & G_IO_IN)
     base_source = g_pollable_input_stream_create_source (self->base_input, NULL);
-  else if (condition & G_IO_OUT)
+  else
     base_source = g_pollable_output_stream_create_source (self->base_output, NULL);
-  if (base_source != NULL)
-    {
-      g_source_set_dummy_callback (base_source);
-      g_source_attach (base_source, context);
-    }
-  if (handshake_ended != NULL)
-    {
-      ended_source = g_cancellable_source_new (handshake_ended);
-      g_source_set_dummy_callback (ended_source);
-      g_source_attach (ended_source, context);
-    }
+  g_source_set_dummy_callback (base_source);
+  g_source_attach (base_source, context);
   if (cancellable != NULL)
     {
       cancel_source = g_cancellable_source_new (cancellable);
@@ -643,14 +715,11 @@ wait_blocking (GSecSockSecureSocket  *self,
       g_source_attach (cancel_source, context);
     }
 
-  /* One iteration that dispatched something is enough: the caller retries
-   * its operation and waits again if still not possible. */
+  /* One dispatch is enough: the caller retries its operation and waits
+   * again if it still cannot proceed. */
   g_main_context_iteration (context, TRUE);
 
-  if (base_source != NULL)
-    g_source_destroy (base_source);
-  if (ended_source != NULL)
-    g_source_destroy (ended_source);
+  g_source_destroy (base_source);
   if (cancel_source != NULL)
     g_source_destroy (cancel_source);
 
@@ -686,9 +755,11 @@ handshake_step (GSecSockSecureSocket  *self,
     default:
       break;
     }
-  if ((self->handshake_owner == OWNER_BLOCKING &&
-       self->handshake_owner_thread != g_thread_self ()) ||
-      (blocking && self->handshake_owner == OWNER_NONBLOCKING))
+  /* A blocking handshake in another thread drives it alone. Non-blocking
+   * callers only step it when woken, and may have gone away: a blocking
+   * caller takes over from them. */
+  if (self->handshake_owner == OWNER_BLOCKING &&
+      self->handshake_owner_thread != g_thread_self ())
     {
       /* Someone else drives it: wait for it to end. */
       *wants = 0;
@@ -744,8 +815,8 @@ handshake_blocking (GSecSockSecureSocket  *self,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      if (!wait_blocking (self, wants, wants == 0 ? self->handshake_ended : NULL,
-                          cancellable, &local_error))
+      if (wants == 0 ? !wait_for_handshake_end (self, cancellable, &local_error)
+                     : !wait_blocking (self, wants, cancellable, &local_error))
         {
           /* Only the owner may abandon the handshake; a waiter just leaves. */
           if (wants != 0)
@@ -845,7 +916,7 @@ transfer (GSecSockSecureSocket  *self,
                                              : "The connection cannot take more data yet");
           return -1;
         }
-      if (!wait_blocking (self, wants, NULL, cancellable, error))
+      if (!wait_blocking (self, wants, cancellable, error))
         return -1;
     }
 }
@@ -872,6 +943,15 @@ gsecsock_secure_socket_write (GSecSockSecureSocket  *self,
   return transfer (self, OP_WRITE, (void *) buffer, count, blocking, cancellable, error);
 }
 
+/* Whether a read can make progress with what OpenSSL already holds:
+ * decrypted data, or buffered bytes not yet known to be a partial record. */
+static gboolean
+readable_without_transport_locked (GSecSockSecureSocket *self)
+{
+  return SSL_pending (self->ssl) > 0 ||
+         (!self->read_blocked && SSL_has_pending (self->ssl));
+}
+
 gboolean
 gsecsock_secure_socket_check (GSecSockSecureSocket *self,
                               GIOCondition          condition)
@@ -887,8 +967,10 @@ gsecsock_secure_socket_check (GSecSockSecureSocket *self,
   else if (self->handshake_owner == OWNER_BLOCKING &&
            self->handshake_owner_thread != g_thread_self ())
     ready = FALSE;
+  else if (self->handshake_state == HANDSHAKE_NOT_STARTED)
+    ready = TRUE;     /* the next call starts the handshake (a client talks first) */
   else if (condition & G_IO_IN)
-    ready = self->read_closed || SSL_has_pending (self->ssl) ||
+    ready = self->read_closed || readable_without_transport_locked (self) ||
             g_pollable_input_stream_is_readable (self->base_input);
   else
     ready = g_pollable_output_stream_is_writable (self->base_output);
@@ -968,12 +1050,13 @@ gsecsock_secure_socket_create_source (GSecSockSecureSocket *self,
 
   g_mutex_lock (&self->lock);
   handshake_pending = self->handshake_state == HANDSHAKE_RUNNING;
-  if (self->closed || self->fatal_error != NULL || self->handshake_state == HANDSHAKE_FAILED)
-    ready_now = TRUE;
+  if (self->closed || self->fatal_error != NULL || self->handshake_state == HANDSHAKE_FAILED ||
+      self->handshake_state == HANDSHAKE_NOT_STARTED)
+    ready_now = TRUE;   /* the next call fails, or starts the handshake */
   if (condition & G_IO_IN)
     {
       wants = self->read_wants ? self->read_wants : G_IO_IN;
-      if (self->read_closed || SSL_has_pending (self->ssl))
+      if (self->read_closed || readable_without_transport_locked (self))
         ready_now = TRUE;
     }
   else
@@ -1175,7 +1258,7 @@ gsecsock_secure_socket_close_write (GSecSockSecureSocket  *self,
           return FALSE;
         case STEP_WOULD_BLOCK:
         default:
-          if (!wait_blocking (self, wants, NULL, cancellable, error))
+          if (!wait_blocking (self, wants, cancellable, error))
             return FALSE;
         }
     }
@@ -1385,6 +1468,7 @@ gsecsock_secure_socket_finalize (GObject *object)
   g_clear_object (&self->peer_chain);
   g_clear_pointer (&self->alpn_protocol, g_free);
   g_clear_pointer (&self->peer_name, g_free);
+  g_clear_pointer (&self->pending_write, g_free);
   gsecsock_verify_state_clear (&self->verify);
   g_mutex_clear (&self->lock);
 

@@ -24,12 +24,14 @@ typedef struct {
   GListStore *chain;                /* GSecSockCertificate, leaf first */
   char *message;                    /* why the peer was rejected */
   gboolean rejected;
+  gboolean verified;                /* the chain was verified with no problem */
 } GSecSockVerifyState;
 
 void                     gsecsock_verify_install        (SSL_CTX *ctx);
 void                     gsecsock_verify_state_init     (GSecSockVerifyState *state);
 void                     gsecsock_verify_state_clear    (GSecSockVerifyState *state);
 void                     gsecsock_verify_attach         (SSL *ssl, GSecSockVerifyState *state);
+GSecSockVerifyState     *gsecsock_verify_get_state      (const SSL *ssl);
 
 GSecSockCertificateFlags gsecsock_verify_flags_from_x509_error (int x509_error);
 

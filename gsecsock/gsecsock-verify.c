@@ -60,6 +60,12 @@ gsecsock_verify_attach (SSL *ssl, GSecSockVerifyState *state)
   SSL_set_ex_data (ssl, get_state_index (), state);
 }
 
+GSecSockVerifyState *
+gsecsock_verify_get_state (const SSL *ssl)
+{
+  return SSL_get_ex_data (ssl, get_state_index ());
+}
+
 GSecSockCertificateFlags
 gsecsock_verify_flags_from_x509_error (int x509_error)
 {
@@ -252,6 +258,11 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
        * only above the leaf can it be an intermediate the peer left out. */
       if ((found & GSECSOCK_CERTIFICATE_INCOMPLETE_CHAIN) && cert != NULL && X509_check_ca (cert))
         found = GSECSOCK_CERTIFICATE_UNKNOWN_CA;
+      /* OpenSSL said "not ok": never let that pass as no problem. */
+      if (found == 0)
+        found = GSECSOCK_CERTIFICATE_GENERIC_ERROR;
+      if (x509_error == X509_V_OK)
+        x509_error = X509_V_ERR_UNSPECIFIED;
 
       *flags |= found;
       state->errors |= found;
@@ -321,6 +332,7 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
   g_array_set_size (state->depth_done, 0);
   state->errors = 0;
   state->rejected = FALSE;
+  state->verified = FALSE;
   g_clear_pointer (&state->message, g_free);
   record_chain (state, store_ctx);
 
@@ -347,6 +359,7 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
       ok = 0;
     }
 
+  state->verified = ok > 0 && state->errors == 0;
   return ok;
 }
 

@@ -782,6 +782,32 @@ test_resumption_other_peer_name (Fixture       *f,
   g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.server));
 }
 
+/* Resuming a session skips verification, so a change to what verification
+ * depends on must make the next connection verify again. */
+static void
+test_resumption_trust_change (Fixture       *f,
+                              gconstpointer  data)
+{
+  GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
+  g_autoptr(GSecSockCertificate) anchor = test_load_certificate ("untrusted-ca.pem");
+
+  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
+  connect_exchange_close (f, f->client_ctx, FALSE);
+  g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, version);
+  /* A session of a verified server is resumed as usual. */
+  connect_exchange_close (f, f->client_ctx, TRUE);
+
+  gsecsock_secure_socket_context_add_trust_anchor (f->client_ctx, anchor);
+  connect_exchange_close (f, f->client_ctx, FALSE);
+  connect_exchange_close (f, f->client_ctx, TRUE);
+
+  gsecsock_secure_socket_context_set_use_system_trust (f->client_ctx, TRUE);
+  connect_exchange_close (f, f->client_ctx, FALSE);
+  connect_exchange_close (f, f->client_ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->client_ctx, FALSE);
+  connect_exchange_close (f, f->client_ctx, FALSE);
+}
+
 /* The architecture: async handshakes and I/O on one GMainContext run in the
  * caller's thread, no helper threads. */
 typedef struct {
@@ -854,6 +880,352 @@ test_no_threads (Fixture       *f,
   g_test_trap_assert_passed ();
 }
 
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  TestOp *op = user_data;
+
+  g_assert_false (op->done);
+  op->ok = gsecsock_secure_socket_handshake_finish (GSECSOCK_SECURE_SOCKET (source), result, &op->error);
+  op->done = TRUE;
+}
+
+/* Several callers at once on one socket: one drives the handshake, the
+ * others wait for it and then do their I/O. */
+typedef struct {
+  GSecSockSecureSocket *sock;
+  TestOp op;
+  char buf[5];
+} Caller;
+
+static gpointer
+handshake_caller_thread (gpointer data)
+{
+  Caller *c = data;
+
+  c->op.ok = gsecsock_secure_socket_handshake (c->sock, NULL, &c->op.error);
+  c->op.done = TRUE;
+  return NULL;
+}
+
+static gpointer
+read_caller_thread (gpointer data)
+{
+  Caller *c = data;
+  gsize n = 0;
+
+  /* Implicitly waits for (or runs) the handshake. */
+  c->op.ok = g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (c->sock)),
+                                      c->buf, 4, &n, NULL, &c->op.error) && n == 4;
+  c->op.done = TRUE;
+  return NULL;
+}
+
+static gpointer
+server_handshake_and_ping_thread (gpointer data)
+{
+  Caller *c = data;
+
+  c->op.ok = gsecsock_secure_socket_handshake (c->sock, NULL, &c->op.error);
+  if (c->op.ok)
+    test_write_all (G_IO_STREAM (c->sock), "ping", 4);
+  c->op.done = TRUE;
+  return NULL;
+}
+
+static void
+test_concurrent_sync_handshake_and_read (Fixture       *f,
+                                         gconstpointer  data)
+{
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("handshake and read from two threads");
+  Caller handshaker = { 0 }, reader = { 0 }, server = { 0 };
+  GThread *threads[3];
+
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  handshaker.sock = reader.sock = f->pair.client;
+  server.sock = f->pair.server;
+  threads[0] = g_thread_new ("client-reader", read_caller_thread, &reader);
+  threads[1] = g_thread_new ("client-handshake", handshake_caller_thread, &handshaker);
+  threads[2] = g_thread_new ("server", server_handshake_and_ping_thread, &server);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+
+  g_assert_no_error (handshaker.op.error);
+  g_assert_no_error (reader.op.error);
+  g_assert_no_error (server.op.error);
+  g_assert_true (handshaker.op.ok && reader.op.ok && server.op.ok);
+  g_assert_cmpstr (reader.buf, ==, "ping");
+  g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
+}
+
+static gpointer
+write_caller_thread (gpointer data)
+{
+  Caller *c = data;
+
+  c->op.ok = g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c->sock)),
+                                        "ping", 4, NULL, NULL, &c->op.error);
+  c->op.done = TRUE;
+  return NULL;
+}
+
+static void
+test_concurrent_async_handshake_and_blocking_write (Fixture       *f,
+                                                    gconstpointer  data)
+{
+  Caller writer = { 0 };
+  GThread *thread;
+  char buf[5] = { 0 };
+  gsize n = 0;
+  g_autoptr(GAsyncResult) read_result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  /* The main loop drives both handshakes while another thread already
+   * blocks in a write on the client: it must wait for the handshake the
+   * main loop runs, then send. */
+  gsecsock_secure_socket_handshake_async (f->pair.server, G_PRIORITY_DEFAULT, NULL, test_store_result_cb, &read_result);
+  gsecsock_secure_socket_handshake_async (f->pair.client, G_PRIORITY_DEFAULT, NULL, handshake_done_cb, &f->pair.client_op);
+  writer.sock = f->pair.client;
+  thread = g_thread_new ("client-writer", write_caller_thread, &writer);
+
+  test_wait_until (f->context, f->pair.client_op.done && read_result != NULL);
+  g_assert_no_error (f->pair.client_op.error);
+  g_assert_true (gsecsock_secure_socket_handshake_finish (f->pair.server, read_result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&read_result);
+
+  g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)), buf, 4,
+                                 G_PRIORITY_DEFAULT, NULL, test_store_result_cb, &read_result);
+  test_wait_until (f->context, read_result != NULL);
+  g_assert_true (g_input_stream_read_all_finish (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)),
+                                                 read_result, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpstr (buf, ==, "ping");
+  g_thread_join (thread);
+  g_assert_no_error (writer.op.error);
+  g_assert_true (writer.op.ok);
+}
+
+/* One client and one server context shared by many threads, each with its
+ * own connections: contexts (and their session caches) are thread-safe. */
+#define N_WORKERS 4
+#define N_ROUNDS 5
+
+typedef struct {
+  Fixture *f;
+  guint id;
+  guint reused;
+  GError *error;
+} Worker;
+
+static gpointer
+worker_server_thread (gpointer data)
+{
+  TestTlsPair *pair = data;
+  char buf[16];
+
+  if (gsecsock_secure_socket_handshake (pair->server, NULL, &pair->server_op.error))
+    {
+      test_read_exact (G_IO_STREAM (pair->server), buf, 8);
+      test_write_all (G_IO_STREAM (pair->server), buf, 8);
+      g_io_stream_close (G_IO_STREAM (pair->server), NULL, NULL);
+    }
+  return NULL;
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker *w = data;
+
+  for (guint round = 0; round < N_ROUNDS && w->error == NULL; round++)
+    {
+      g_autofree char *msg = g_strdup_printf ("w%02ur%03u", w->id, round);
+      char buf[9] = { 0 };
+      TestTlsPair pair;
+      GThread *server;
+
+      test_tls_pair_init (&pair, w->f->client_ctx, w->f->server_ctx, "127.0.0.1", "localhost");
+      server = g_thread_new ("worker-server", worker_server_thread, &pair);
+      if (gsecsock_secure_socket_handshake (pair.client, NULL, &w->error))
+        {
+          w->reused += gsecsock_secure_socket_get_session_reused (pair.client);
+          test_write_all (G_IO_STREAM (pair.client), msg, 8);
+          test_read_exact (G_IO_STREAM (pair.client), buf, 8);
+          g_assert_cmpstr (buf, ==, msg);
+          g_io_stream_close (G_IO_STREAM (pair.client), NULL, NULL);
+        }
+      g_thread_join (server);
+      if (w->error == NULL && pair.server_op.error != NULL)
+        w->error = g_error_copy (pair.server_op.error);
+      test_tls_pair_clear (&pair);
+    }
+  return NULL;
+}
+
+static void
+test_concurrent_many_threads (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("many connections in many threads");
+  Worker workers[N_WORKERS];
+  GThread *threads[N_WORKERS];
+  guint reused = 0;
+
+  for (guint i = 0; i < N_WORKERS; i++)
+    {
+      workers[i] = (Worker) { f, i, 0, NULL };
+      threads[i] = g_thread_new ("worker", worker_thread, &workers[i]);
+    }
+  for (guint i = 0; i < N_WORKERS; i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_no_error (workers[i].error);
+      reused += workers[i].reused;
+    }
+  /* With one shared client context, later connections resume sessions. */
+  g_test_message ("%u of %u connections resumed a session", reused, N_WORKERS * N_ROUNDS);
+  g_assert_cmpuint (reused, >, 0);
+}
+
+/* Hangs: how long a test waits for something that must happen at once
+ * before it fails (instead of hanging until meson's timeout). */
+#define HANG_GUARD_SECONDS 20
+
+static gboolean
+blocking_handshake_func (gpointer       user_data,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  return gsecsock_secure_socket_handshake (user_data, cancellable, error);
+}
+
+/* A blocking handshake after a non-blocking caller started the handshake
+ * and went away: the blocking caller must drive it (nobody else will). */
+static void
+test_blocking_after_nonblocking (Fixture       *f,
+                                 gconstpointer  data)
+{
+  GPollableInputStream *in;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) server_error = NULL;
+  TestThreadOp *server, *client;
+  gboolean client_ok = FALSE, server_ok = FALSE, client_in_time, server_in_time;
+  char buf[16];
+
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client)));
+  /* Sends the ClientHello, then cannot go on without the server. */
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+
+  server = test_thread_op_start ("server-handshake", blocking_handshake_func, f->pair.server);
+  client = test_thread_op_start ("client-handshake", blocking_handshake_func, f->pair.client);
+  client_in_time = test_thread_op_join (client, HANG_GUARD_SECONDS, &client_ok, &error);
+  /* If the client hung, the server waits for it: stop it at once. */
+  server_in_time = test_thread_op_join (server, client_in_time ? HANG_GUARD_SECONDS : 0,
+                                        &server_ok, &server_error);
+  if (!client_in_time)
+    g_test_message ("client: %s", error ? error->message : "no error");
+  g_assert_true (client_in_time);
+  g_assert_no_error (error);
+  g_assert_true (client_ok);
+  g_assert_true (server_in_time);
+  g_assert_no_error (server_error);
+  g_assert_true (server_ok);
+  g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
+
+  /* And the connection works. */
+  exchange_ping_pong (&f->pair);
+}
+
+static gboolean
+handshake_and_greet_func (gpointer       user_data,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  GSecSockSecureSocket *server = user_data;
+
+  return gsecsock_secure_socket_handshake (server, cancellable, error) &&
+         g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (server)),
+                                    "hello", 5, NULL, cancellable, error);
+}
+
+typedef struct {
+  GString *data;
+  guint dispatches;
+  GError *error;
+} PollRead;
+
+static gboolean
+poll_read_cb (GObject  *stream,
+              gpointer  user_data)
+{
+  PollRead *r = user_data;
+  g_autoptr(GError) error = NULL;
+  char buf[64];
+  gssize n;
+
+  r->dispatches++;
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), buf, sizeof buf, NULL, &error);
+  if (n > 0)
+    g_string_append_len (r->data, buf, n);
+  else if (n == 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      r->error = n == 0 ? g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected EOF")
+                        : g_steal_pointer (&error);
+      return G_SOURCE_REMOVE;
+    }
+  return r->data->len >= 5 ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* An application that only waits for the client's input to be readable,
+ * before any handshake, with a server that talks after the handshake: the
+ * client must start the handshake (it talks first), so the source must
+ * fire at once. */
+static void
+test_pollable_source_before_handshake (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GError) server_error = NULL;
+  PollRead r = { g_string_new (NULL), 0, NULL };
+  TestThreadOp *server;
+  TestGuard *guard;
+  gboolean server_ok = FALSE, in_time, server_in_time;
+
+  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  server = test_thread_op_start ("server-greeter", handshake_and_greet_func, f->pair.server);
+
+  source = g_pollable_input_stream_create_source (
+    G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client))), NULL);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) poll_read_cb, &r, NULL);
+  g_source_attach (source, f->context);
+
+  guard = test_guard_new_seconds (f->context, HANG_GUARD_SECONDS);
+  while (r.data->len < 5 && r.error == NULL && !test_guard_expired (guard))
+    g_main_context_iteration (f->context, TRUE);
+  in_time = !test_guard_expired (guard);
+  test_guard_free (guard);
+  g_source_destroy (source);
+
+  server_in_time = test_thread_op_join (server, in_time ? HANG_GUARD_SECONDS : 0, &server_ok, &server_error);
+  g_test_message ("greeting after %u dispatches", r.dispatches);
+  g_assert_true (in_time);
+  g_assert_true (server_in_time);
+  g_assert_no_error (r.error);
+  g_assert_no_error (server_error);
+  g_assert_true (server_ok);
+  g_assert_cmpstr (r.data->str, ==, "hello");
+  g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
+  g_string_free (r.data, TRUE);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
 
@@ -888,9 +1260,16 @@ main (int argc, char **argv)
   ADD ("/handshake/keylog/sslkeylogfile-not-enabled", test_keylog_sslkeylogfile, GUINT_TO_POINTER (FALSE));
   ADD ("/handshake/resumption/tls13", test_resumption, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
   ADD ("/handshake/resumption/tls12", test_resumption, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
+  ADD ("/handshake/resumption/trust-change/tls13", test_resumption_trust_change, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
+  ADD ("/handshake/resumption/trust-change/tls12", test_resumption_trust_change, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
   ADD ("/handshake/resumption/other-context", test_resumption_other_context, NULL);
   ADD ("/handshake/resumption/other-peer-name", test_resumption_other_peer_name, NULL);
   ADD ("/handshake/no-threads", test_no_threads, NULL);
+  ADD ("/handshake/concurrent/sync-handshake-and-read", test_concurrent_sync_handshake_and_read, NULL);
+  ADD ("/handshake/concurrent/async-handshake-and-blocking-write", test_concurrent_async_handshake_and_blocking_write, NULL);
+  ADD ("/handshake/concurrent/many-threads-one-context", test_concurrent_many_threads, NULL);
+  ADD ("/handshake/concurrent/blocking-after-nonblocking", test_blocking_after_nonblocking, NULL);
+  ADD ("/handshake/implicit/pollable-source-before-handshake", test_pollable_source_before_handshake, NULL);
 
   return g_test_run ();
 }

@@ -36,6 +36,17 @@ fixture_setup (Fixture       *f,
   f->server = G_IO_STREAM (f->pair.server);
 }
 
+/* Contexts only: the test makes its own connection. */
+static void
+fixture_setup_plain (Fixture       *f,
+                     gconstpointer  data)
+{
+  f->context = g_main_context_new ();
+  g_main_context_push_thread_default (f->context);
+  f->client_ctx = test_make_client_context ();
+  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -766,6 +777,389 @@ test_close_then_use (Fixture       *f,
   g_assert_no_error (error);
 }
 
+static void
+test_close_on_unref (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  char buf[16];
+
+  /* Like every GIOStream, dropping the last reference closes it properly:
+   * the peer gets a close_notify, not a truncation. */
+  f->client = NULL;
+  g_clear_object (&f->pair.client);
+  g_assert_true (g_io_stream_is_closed (G_IO_STREAM (f->pair.client_conn)));
+  g_assert_cmpint (g_input_stream_read (in_of (f->server), buf, sizeof buf, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_write_after_peer_reset (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GBytes) chunk = test_make_random_bytes (16384, 8);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("write to a reset connection");
+  guint i;
+
+  /* Unread data on the server side makes its close an RST. */
+  test_write_all (f->client, "unread", 6);
+  g_assert_true (g_io_stream_close (G_IO_STREAM (f->pair.server_conn), NULL, &error));
+  g_assert_no_error (error);
+
+  /* Writing on must fail with a transport error — and not kill the
+   * process with SIGPIPE. */
+  for (i = 0; i < 1000; i++)
+    if (g_output_stream_write (out_of (f->client), g_bytes_get_data (chunk, NULL), 16384, NULL, &error) < 0)
+      break;
+  g_assert_nonnull (error);
+  g_test_message ("after %u writes: %s", i, error->message);
+  g_assert_true (error->domain == G_IO_ERROR);
+  g_assert_true (error->code == G_IO_ERROR_BROKEN_PIPE || error->code == G_IO_ERROR_CONNECTION_CLOSED ||
+                 error->code == G_IO_ERROR_FAILED);
+}
+
+/* A record that arrives in two halves, with a gap between them: while only
+ * part of it is buffered, nothing can be read, and an asynchronous reader
+ * must wait for the transport instead of being woken over and over. */
+#define SPLIT_SIZE 8000
+#define SPLIT_GAP_MS 300
+#define SPLIT_MAX_WAKEUPS 50
+
+typedef struct {
+  GPollableInputStream *in;
+  GMainContext *context;
+  gboolean use_read_async;
+  guint8 buf[SPLIT_SIZE];
+  gsize got;
+  guint calls;                  /* read attempts (pollable: source dispatches) */
+  GError *error;
+} SplitReader;
+
+static void split_reader_next (SplitReader *r);
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+split_reader_pollable_cb (GObject  *stream,
+                          gpointer  user_data)
+{
+  SplitReader *r = user_data;
+  g_autoptr(GError) error = NULL;
+  gssize n;
+
+  r->calls++;
+  n = g_pollable_input_stream_read_nonblocking (r->in, r->buf + r->got, SPLIT_SIZE - r->got, NULL, &error);
+  if (n > 0)
+    r->got += n;
+  else if (n == 0)
+    r->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected EOF");
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    r->error = g_steal_pointer (&error);
+  /* A fresh source for every wait, as GIO's own read_async does: each
+   * source is made from the state the last read left. */
+  split_reader_next (r);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+split_reader_async_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  SplitReader *r = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &r->error);
+
+  if (n > 0)
+    r->got += n;
+  else if (n == 0)
+    r->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected EOF");
+  split_reader_next (r);
+}
+
+static void
+split_reader_next (SplitReader *r)
+{
+  if (r->got == SPLIT_SIZE || r->error != NULL)
+    return;
+  if (r->use_read_async)
+    {
+      r->calls++;
+      g_input_stream_read_async (G_INPUT_STREAM (r->in), r->buf + r->got, SPLIT_SIZE - r->got,
+                                 G_PRIORITY_DEFAULT, NULL, split_reader_async_cb, r);
+    }
+  else
+    {
+      g_autoptr(GSource) source = g_pollable_input_stream_create_source (r->in, NULL);
+
+      g_source_set_callback (source, (GSourceFunc) (void (*) (void)) split_reader_pollable_cb, r, NULL);
+      g_source_attach (source, r->context);
+    }
+}
+
+static void
+test_split_record (Fixture       *f,
+                   gconstpointer  data)
+{
+  gboolean use_read_async = GPOINTER_TO_INT (data);
+  g_autoptr(GBytes) payload = test_make_random_bytes (SPLIT_SIZE, 31);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSource) gap = NULL;
+  SplitReader *r = g_new0 (SplitReader, 1);
+  TestTlsPair pair = { 0 };
+  TestProxy *proxy;
+  gboolean gap_over = FALSE;
+  guint iterations = 0, calls_before;
+  char buf[5] = { 0 };
+
+  /* The fixture's connection is not used: this one goes through a proxy. */
+  proxy = test_proxy_new (&pair.client_conn, &pair.server_conn);
+  pair.client = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (pair.client_conn), "localhost", &error);
+  g_assert_no_error (error);
+  pair.server = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (pair.server_conn), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_tls_pair_handshake_async (&pair));
+  /* A round trip: whatever the server sent after its handshake (TLS 1.3
+   * tickets) has gone through the proxy before the split. */
+  test_write_all (G_IO_STREAM (pair.client), "ping", 4);
+  test_read_exact (G_IO_STREAM (pair.server), buf, 4);
+  test_write_all (G_IO_STREAM (pair.server), "pong", 4);
+  test_read_exact (G_IO_STREAM (pair.client), buf, 4);
+  g_assert_cmpstr (buf, ==, "pong");
+
+  r->in = G_POLLABLE_INPUT_STREAM (in_of (G_IO_STREAM (pair.client)));
+  r->context = f->context;
+  r->use_read_async = use_read_async;
+  split_reader_next (r);
+
+  test_proxy_split_next (proxy, f->context);
+  test_write_all (G_IO_STREAM (pair.server), g_bytes_get_data (payload, NULL), SPLIT_SIZE);
+  test_wait_until (f->context, test_proxy_half_sent (proxy));
+
+  /* The gap: half a record is there (or on its way), the rest is held. */
+  calls_before = r->calls;
+  gap = g_timeout_source_new (SPLIT_GAP_MS);
+  g_source_set_callback (gap, set_flag_cb, &gap_over, NULL);
+  g_source_attach (gap, f->context);
+  while (!gap_over)
+    {
+      g_main_context_iteration (f->context, TRUE);
+      iterations++;
+    }
+  g_test_message ("during the %d ms gap: %u main loop iterations, %u reads",
+                  SPLIT_GAP_MS, iterations, r->calls - calls_before);
+  g_assert_no_error (r->error);
+  g_assert_cmpuint (r->got, ==, 0);
+  g_assert_cmpuint (iterations, <, SPLIT_MAX_WAKEUPS);
+  g_assert_cmpuint (r->calls - calls_before, <, SPLIT_MAX_WAKEUPS);
+
+  test_proxy_release (proxy);
+  test_wait_until (f->context, r->got == SPLIT_SIZE || r->error != NULL);
+  g_assert_no_error (r->error);
+  g_assert_cmpmem (r->buf, r->got, g_bytes_get_data (payload, NULL), SPLIT_SIZE);
+
+  test_tls_pair_clear (&pair);
+  test_proxy_free (proxy);
+  g_free (r);
+}
+
+/* Partial writes. After WOULD_BLOCK the record made of the caller's first
+ * bytes is encrypted and waiting: the caller must write the same bytes
+ * again. Fills the transport (the peer does not read) until WOULD_BLOCK;
+ * appends to @expected what was reported written. */
+static void
+fill_until_would_block (GPollableOutputStream *out,
+                        GBytes                *chunk,
+                        GByteArray            *expected)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len = g_bytes_get_size (chunk);
+
+  for (;;)
+    {
+      gssize n = g_pollable_output_stream_write_nonblocking (out, g_bytes_get_data (chunk, NULL), len, NULL, &error);
+
+      if (n < 0)
+        break;
+      g_assert_cmpint (n, >, 0);
+      g_byte_array_append (expected, g_bytes_get_data (chunk, NULL), n);
+      g_assert_cmpuint (expected->len, <, 256 * 1024 * 1024);
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+}
+
+/* Reads asynchronously until EOF. */
+typedef struct {
+  GInputStream *in;
+  GByteArray *data;
+  guint8 buf[65536];
+  gboolean done;
+  GError *error;
+} EofReader;
+
+static void
+eof_reader_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  EofReader *r = user_data;
+  gssize n = g_input_stream_read_finish (r->in, result, &r->error);
+
+  if (n <= 0)
+    {
+      r->done = TRUE;
+      return;
+    }
+  g_byte_array_append (r->data, r->buf, n);
+  g_input_stream_read_async (r->in, r->buf, sizeof r->buf, G_PRIORITY_DEFAULT, NULL, eof_reader_cb, r);
+}
+
+static void
+close_cb_store (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  TestOp *op = user_data;
+
+  op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
+  op->done = TRUE;
+}
+
+static void
+test_write_retry_other_data (Fixture       *f,
+                             gconstpointer  data)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (out_of (f->client));
+  g_autoptr(GBytes) a = test_make_random_bytes (65536, 41);
+  g_autoptr(GBytes) b = test_make_random_bytes (65536, 42);
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  EofReader *reader = g_new0 (EofReader, 1);
+  TestOp closed = { 0 };
+  gsize written = 0;
+  gssize n;
+
+  g_assert_true (memcmp (g_bytes_get_data (a, NULL), g_bytes_get_data (b, NULL), 16) != 0);
+  fill_until_would_block (out, a, expected);
+
+  /* Other data now would be sent as... the waiting record's: refused. */
+  n = g_pollable_output_stream_write_nonblocking (out, g_bytes_get_data (b, NULL), 65536, NULL, &error);
+  g_assert_cmpint (n, ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (g_io_stream_is_closed (f->client));
+
+  /* The peer reads; the same data again goes through. */
+  reader->in = in_of (f->server);
+  reader->data = g_byte_array_new ();
+  g_input_stream_read_async (reader->in, reader->buf, sizeof reader->buf, G_PRIORITY_DEFAULT, NULL,
+                             eof_reader_cb, reader);
+  for (;;)
+    {
+      g_autoptr(GSource) source = NULL;
+      gboolean writable = FALSE;
+
+      n = g_pollable_output_stream_write_nonblocking (out, g_bytes_get_data (a, NULL), 65536, NULL, &error);
+      if (n > 0)
+        break;
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_clear_error (&error);
+      source = g_pollable_output_stream_create_source (out, NULL);
+      g_source_set_callback (source, (GSourceFunc) (void (*) (void)) set_writable_cb, &writable, NULL);
+      g_source_attach (source, f->context);
+      test_wait_until (f->context, writable || reader->done);
+      g_source_destroy (source);
+      g_assert_false (reader->done);
+    }
+  g_byte_array_append (expected, g_bytes_get_data (a, NULL), n);
+
+  /* More after it, and a clean close: the peer gets exactly what was
+   * reported written, in order, then EOF. */
+  g_output_stream_write_all_async (G_OUTPUT_STREAM (out), g_bytes_get_data (b, NULL), 65536,
+                                   G_PRIORITY_DEFAULT, NULL, test_store_result_cb, &result);
+  test_wait_for_result (&result);
+  g_assert_true (g_output_stream_write_all_finish (G_OUTPUT_STREAM (out), result, &written, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, 65536);
+  g_byte_array_append (expected, g_bytes_get_data (b, NULL), written);
+
+  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb_store, &closed);
+  test_wait_until (f->context, closed.done && reader->done);
+  g_assert_no_error (closed.error);
+  g_assert_true (closed.ok);
+  g_assert_no_error (reader->error);
+  g_assert_cmpmem (reader->data->data, reader->data->len, expected->data, expected->len);
+  g_byte_array_unref (reader->data);
+  g_free (reader);
+}
+
+static gboolean
+read_to_eof_func (gpointer       user_data,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  EofReader *r = user_data;
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (r->in, r->buf, sizeof r->buf, cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        return TRUE;
+      g_byte_array_append (r->data, r->buf, n);
+    }
+}
+
+static void
+test_write_retry_close_flushes (Fixture       *f,
+                                gconstpointer  data)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (out_of (f->client));
+  g_autoptr(GBytes) a = test_make_random_bytes (65536, 43);
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) reader_error = NULL;
+  EofReader *reader = g_new0 (EofReader, 1);
+  TestThreadOp *op;
+  gboolean reader_ok = FALSE;
+
+  fill_until_would_block (out, a, expected);
+
+  /* Closing sends the waiting record (its bytes were reported as not
+   * written, but they are in it: dropping it would be worse), then
+   * close_notify. */
+  reader->in = in_of (f->server);
+  reader->data = g_byte_array_new ();
+  op = test_thread_op_start ("server-reader", read_to_eof_func, reader);
+  {
+    g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("closing with a record waiting");
+
+    g_assert_true (g_io_stream_close (f->client, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (test_thread_op_join (op, TEST_GUARD_TIMEOUT_SECONDS, &reader_ok, &reader_error));
+  g_assert_no_error (reader_error);
+  g_assert_true (reader_ok);
+  g_test_message ("reported written: %u, received: %u", expected->len, reader->data->len);
+  g_assert_cmpuint (reader->data->len, >=, expected->len);
+  g_assert_cmpmem (reader->data->data, expected->len, expected->data, expected->len);
+  /* What follows is the start of the refused write (the waiting record). */
+  g_assert_cmpuint (reader->data->len - expected->len, <=, 16384);
+  g_assert_cmpmem (reader->data->data + expected->len, reader->data->len - expected->len,
+                   g_bytes_get_data (a, NULL), reader->data->len - expected->len);
+  g_byte_array_unref (reader->data);
+  g_free (reader);
+}
+
 /* Truncation: the peer closes the TCP connection without close_notify. */
 static void
 test_truncation_error (Fixture       *f,
@@ -871,6 +1265,7 @@ test_cancel_read_async (Fixture       *f,
   test_write_all (f->server, "after", 5);
   test_read_exact (f->client, buf, 5);
   g_assert_cmpmem (buf, 5, "after", 5);
+  test_op_clear (&op);
   /* And the cancelled callback does not come back. */
   test_run_context_for (f->context, 50);
 }
@@ -949,6 +1344,16 @@ main (int argc, char **argv)
   ADD_TLS12 ("/io/close/clean-eof-tls12", test_close_clean_eof);
   ADD ("/io/close/async", test_close_async);
   ADD ("/io/close/then-use", test_close_then_use);
+  ADD ("/io/close/on-unref", test_close_on_unref);
+  ADD ("/io/write-after-peer-reset", test_write_after_peer_reset);
+  g_test_add ("/io/pollable/split-record-no-spin", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_setup_plain, test_split_record, fixture_teardown);
+  g_test_add ("/io/read-async/split-record-no-spin", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup_plain, test_split_record, fixture_teardown);
+  ADD ("/io/write-retry/other-data-refused", test_write_retry_other_data);
+  ADD_TLS12 ("/io/write-retry/other-data-refused-tls12", test_write_retry_other_data);
+  ADD ("/io/write-retry/close-flushes", test_write_retry_close_flushes);
+  ADD_TLS12 ("/io/write-retry/close-flushes-tls12", test_write_retry_close_flushes);
   ADD ("/io/truncation/error", test_truncation_error);
   ADD_TLS12 ("/io/truncation/error-tls12", test_truncation_error);
   ADD ("/io/truncation/allowed", test_truncation_allowed);

@@ -192,9 +192,16 @@ guard_expired_cb (gpointer user_data)
 TestGuard *
 test_guard_new (GMainContext *context)
 {
+  return test_guard_new_seconds (context, TEST_GUARD_TIMEOUT_SECONDS);
+}
+
+TestGuard *
+test_guard_new_seconds (GMainContext *context,
+                        guint         seconds)
+{
   TestGuard *guard = g_new0 (TestGuard, 1);
 
-  guard->source = g_timeout_source_new_seconds (TEST_GUARD_TIMEOUT_SECONDS);
+  guard->source = g_timeout_source_new_seconds (seconds);
   g_source_set_callback (guard->source, guard_expired_cb, guard, NULL);
   g_source_set_name (guard->source, "test guard timeout");
   g_source_attach (guard->source, context);
@@ -511,6 +518,223 @@ test_server_join (TestServer *server)
   g_object_unref (server->listener);
   g_free (server);
   return ret;
+}
+
+struct _TestThreadOp {
+  GMutex mutex;
+  GCond cond;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  GCancellable *cancellable;
+  TestBlockingFunc func;
+  gpointer user_data;
+  GThread *thread;
+};
+
+static gpointer
+thread_op_run (gpointer data)
+{
+  TestThreadOp *op = data;
+  GError *error = NULL;
+  gboolean ok = op->func (op->user_data, op->cancellable, &error);
+
+  g_mutex_lock (&op->mutex);
+  op->ok = ok;
+  op->error = error;
+  op->done = TRUE;
+  g_cond_signal (&op->cond);
+  g_mutex_unlock (&op->mutex);
+  return NULL;
+}
+
+TestThreadOp *
+test_thread_op_start (const char       *name,
+                      TestBlockingFunc  func,
+                      gpointer          user_data)
+{
+  TestThreadOp *op = g_new0 (TestThreadOp, 1);
+
+  g_mutex_init (&op->mutex);
+  g_cond_init (&op->cond);
+  op->cancellable = g_cancellable_new ();
+  op->func = func;
+  op->user_data = user_data;
+  op->thread = g_thread_new (name, thread_op_run, op);
+  return op;
+}
+
+gboolean
+test_thread_op_join (TestThreadOp  *op,
+                     guint          guard_seconds,
+                     gboolean      *ok,
+                     GError       **error)
+{
+  gint64 deadline = g_get_monotonic_time () + guard_seconds * G_TIME_SPAN_SECOND;
+  gboolean in_time;
+
+  g_mutex_lock (&op->mutex);
+  while (!op->done && g_cond_wait_until (&op->cond, &op->mutex, deadline))
+    ;
+  in_time = op->done;
+  g_mutex_unlock (&op->mutex);
+
+  if (!in_time)
+    {
+      g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("a hung blocking call to honour its cancellation");
+
+      g_cancellable_cancel (op->cancellable);
+      g_thread_join (op->thread);
+    }
+  else
+    g_thread_join (op->thread);
+
+  if (ok != NULL)
+    *ok = op->ok;
+  if (op->error != NULL)
+    g_propagate_error (error, op->error);
+  g_object_unref (op->cancellable);
+  g_mutex_clear (&op->mutex);
+  g_cond_clear (&op->cond);
+  g_free (op);
+  return in_time;
+}
+
+typedef struct {
+  TestProxy *proxy;
+  GSocketConnection *from;
+  GSocketConnection *to;
+  gboolean downstream;      /* server to client: the direction that splits */
+  GThread *thread;
+} ProxyRelay;
+
+struct _TestProxy {
+  GMutex mutex;
+  GCond cond;
+  GCancellable *cancellable;
+  GSocketConnection *client_side;   /* the proxy's ends */
+  GSocketConnection *server_side;
+  ProxyRelay up;
+  ProxyRelay down;
+  gboolean split_armed;
+  gboolean released;
+  gint half_sent;                   /* atomic */
+  GMainContext *notify;
+};
+
+static gpointer
+proxy_relay_thread (gpointer data)
+{
+  ProxyRelay *relay = data;
+  TestProxy *proxy = relay->proxy;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (relay->from));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (relay->to));
+  g_autofree guint8 *buf = g_malloc (65536);
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, buf, 65536, proxy->cancellable, NULL);
+      gboolean split;
+
+      if (n <= 0)
+        break;
+      g_mutex_lock (&proxy->mutex);
+      split = relay->downstream && proxy->split_armed && n >= 2;
+      if (split)
+        proxy->split_armed = FALSE;
+      g_mutex_unlock (&proxy->mutex);
+
+      if (split)
+        {
+          gboolean go;
+
+          if (!g_output_stream_write_all (out, buf, n / 2, NULL, proxy->cancellable, NULL))
+            break;
+          g_atomic_int_set (&proxy->half_sent, TRUE);
+          g_main_context_wakeup (proxy->notify);
+
+          g_mutex_lock (&proxy->mutex);
+          while (!proxy->released && !g_cancellable_is_cancelled (proxy->cancellable))
+            g_cond_wait (&proxy->cond, &proxy->mutex);
+          go = proxy->released;
+          g_mutex_unlock (&proxy->mutex);
+          if (!go ||
+              !g_output_stream_write_all (out, buf + n / 2, n - n / 2, NULL, proxy->cancellable, NULL))
+            break;
+        }
+      else if (!g_output_stream_write_all (out, buf, n, NULL, proxy->cancellable, NULL))
+        break;
+    }
+  /* Pass the end of the stream on. */
+  g_socket_shutdown (g_socket_connection_get_socket (relay->to), FALSE, TRUE, NULL);
+  return NULL;
+}
+
+TestProxy *
+test_proxy_new (GSocketConnection **client_conn,
+                GSocketConnection **server_conn)
+{
+  TestProxy *proxy = g_new0 (TestProxy, 1);
+
+  g_mutex_init (&proxy->mutex);
+  g_cond_init (&proxy->cond);
+  proxy->cancellable = g_cancellable_new ();
+  test_socket_pair ("127.0.0.1", client_conn, &proxy->client_side);
+  test_socket_pair ("127.0.0.1", &proxy->server_side, server_conn);
+  proxy->up = (ProxyRelay) { proxy, proxy->client_side, proxy->server_side, FALSE, NULL };
+  proxy->down = (ProxyRelay) { proxy, proxy->server_side, proxy->client_side, TRUE, NULL };
+  proxy->up.thread = g_thread_new ("proxy-up", proxy_relay_thread, &proxy->up);
+  proxy->down.thread = g_thread_new ("proxy-down", proxy_relay_thread, &proxy->down);
+  return proxy;
+}
+
+void
+test_proxy_split_next (TestProxy    *proxy,
+                       GMainContext *context)
+{
+  g_mutex_lock (&proxy->mutex);
+  g_assert_false (proxy->split_armed);
+  g_clear_pointer (&proxy->notify, g_main_context_unref);
+  proxy->notify = g_main_context_ref (context);
+  proxy->split_armed = TRUE;
+  proxy->released = FALSE;
+  g_atomic_int_set (&proxy->half_sent, FALSE);
+  g_mutex_unlock (&proxy->mutex);
+}
+
+gboolean
+test_proxy_half_sent (TestProxy *proxy)
+{
+  return g_atomic_int_get (&proxy->half_sent);
+}
+
+void
+test_proxy_release (TestProxy *proxy)
+{
+  g_mutex_lock (&proxy->mutex);
+  proxy->released = TRUE;
+  g_cond_broadcast (&proxy->cond);
+  g_mutex_unlock (&proxy->mutex);
+}
+
+void
+test_proxy_free (TestProxy *proxy)
+{
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("the test proxy's threads to stop");
+
+  g_mutex_lock (&proxy->mutex);
+  g_cancellable_cancel (proxy->cancellable);
+  g_cond_broadcast (&proxy->cond);
+  g_mutex_unlock (&proxy->mutex);
+  g_thread_join (proxy->up.thread);
+  g_thread_join (proxy->down.thread);
+  g_object_unref (proxy->client_side);
+  g_object_unref (proxy->server_side);
+  g_object_unref (proxy->cancellable);
+  g_clear_pointer (&proxy->notify, g_main_context_unref);
+  g_mutex_clear (&proxy->mutex);
+  g_cond_clear (&proxy->cond);
+  g_free (proxy);
 }
 
 GBytes *

@@ -70,6 +70,10 @@ guint test_count_threads (void);
 
 typedef struct _TestGuard TestGuard;
 TestGuard *test_guard_new     (GMainContext *context);
+/* The same with a guard of @seconds, for tests that must fail (not abort)
+ * when something does not happen: check test_guard_expired() in the loop. */
+TestGuard *test_guard_new_seconds (GMainContext *context,
+                                   guint         seconds);
 gboolean   test_guard_expired (TestGuard    *guard);
 void       test_guard_free    (TestGuard    *guard);
 
@@ -157,6 +161,44 @@ guint16     test_server_get_port (TestServer     *server);
 /* Waits for @func to return (if a connection was accepted; otherwise stops
  * accepting) and frees the server. Returns what @func returned. */
 gpointer    test_server_join     (TestServer     *server);
+
+/* A blocking call run in a thread of its own, for tests of hangs: it must
+ * honour @cancellable. */
+typedef gboolean (*TestBlockingFunc) (gpointer       user_data,
+                                      GCancellable  *cancellable,
+                                      GError       **error);
+typedef struct _TestThreadOp TestThreadOp;
+
+TestThreadOp *test_thread_op_start (const char       *name,
+                                    TestBlockingFunc  func,
+                                    gpointer          user_data);
+/* Waits at most @guard_seconds for the call to return; if it has not, cancels
+ * it and waits for that (a watchdog aborts if even that hangs). Frees @op.
+ * Returns whether the call returned by itself in time; its result goes to
+ * *@ok and @error. */
+gboolean      test_thread_op_join  (TestThreadOp  *op,
+                                    guint          guard_seconds,
+                                    gboolean      *ok,
+                                    GError       **error);
+
+/* A plain TCP relay over loopback, for delivering TLS records the way a
+ * test wants: *@client_conn (give it to the TLS client) is connected through
+ * the proxy to *@server_conn (for the TLS server). Two threads copy the
+ * bytes, one per direction; EOF is passed on. */
+typedef struct _TestProxy TestProxy;
+
+TestProxy *test_proxy_new          (GSocketConnection **client_conn,
+                                    GSocketConnection **server_conn);
+/* Holds the next bytes going from server to client half-way: the first half
+ * of the next chunk the proxy reads is forwarded, then the proxy wakes
+ * @context and waits for test_proxy_release() before sending the rest. */
+void       test_proxy_split_next   (TestProxy         *proxy,
+                                    GMainContext      *context);
+/* Whether the first half of the split chunk was sent (to the kernel). */
+gboolean   test_proxy_half_sent    (TestProxy         *proxy);
+void       test_proxy_release      (TestProxy         *proxy);
+/* Stops both threads (cancelling what they wait for) and frees @proxy. */
+void       test_proxy_free         (TestProxy         *proxy);
 
 /* Deterministic pseudo-random data and a checksum (SHA-256, hex). */
 GBytes *test_make_random_bytes (gsize   len,

@@ -25,7 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Everything the library, its introspection data, its documentation, the
 # demo and the test suite need on a fresh Debian 12.
 DEPS=(
-  meson ninja-build pkg-config gcc libc6-dev
+  meson ninja-build pkg-config gcc libc6-dev dpkg-dev
   libglib2.0-dev libglib2.0-bin libssl-dev openssl ca-certificates
   gobject-introspection libgirepository1.0-dev python3 python3-gi
   glib-networking gi-docgen

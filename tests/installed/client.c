@@ -16,6 +16,7 @@
  * close_notify. Exit status 0 on success, 1 with a message on any failure.
  */
 
+#include <locale.h>
 #include <string.h>
 
 #include <gsecsock/gsecsock.h>
@@ -66,6 +67,8 @@ main (int    argc,
   char *end = NULL;
   guint64 port;
 
+  setlocale (LC_ALL, "");
+
   if (argc != 5)
     {
       g_printerr ("Usage: %s HOST PORT CA_FILE ALPN\n", argv[0]);
@@ -74,7 +77,7 @@ main (int    argc,
   port = g_ascii_strtoull (argv[2], &end, 10);
   if (end == argv[2] || *end != '\0' || port == 0 || port > G_MAXUINT16)
     {
-      g_printerr ("installed client: “%s” is not a port number\n", argv[2]);
+      g_printerr ("installed client: '%s' is not a port number\n", argv[2]);
       return 2;
     }
   alpn[0] = argv[4];
@@ -139,10 +142,10 @@ main (int    argc,
   expected = g_strconcat (reversed, "\n", NULL);
   if (strcmp (reply->str, expected) != 0)
     {
-      g_printerr ("installed client: expected reply “%s”, got “%s”\n", expected, reply->str);
+      g_printerr ("installed client: expected reply '%s', got '%s'\n", expected, reply->str);
       return 1;
     }
-  g_print ("installed client: sent “%s”, got “%.*s” back\n",
+  g_print ("installed client: sent '%s', got '%.*s' back\n",
            MESSAGE, (int) reply->len - 1, reply->str);
 
   /* Sends close_notify, then closes the TCP connection. */
