@@ -952,26 +952,23 @@ readable_without_transport_locked (GSecSockSecureSocket *self)
          (!self->read_blocked && SSL_has_pending (self->ssl));
 }
 
+static gboolean ready_without_transport_locked (GSecSockSecureSocket *self,
+                                                GIOCondition          condition);
+
 gboolean
 gsecsock_secure_socket_check (GSecSockSecureSocket *self,
                               GIOCondition          condition)
 {
   gboolean ready;
 
-  if (self->closed || self->fatal_error != NULL)
-    return TRUE;      /* the next call fails at once */
-
   g_mutex_lock (&self->lock);
-  if (self->handshake_state == HANDSHAKE_FAILED)
+  if (ready_without_transport_locked (self, condition))
     ready = TRUE;
   else if (self->handshake_owner == OWNER_BLOCKING &&
            self->handshake_owner_thread != g_thread_self ())
     ready = FALSE;
-  else if (self->handshake_state == HANDSHAKE_NOT_STARTED)
-    ready = TRUE;     /* the next call starts the handshake (a client talks first) */
   else if (condition & G_IO_IN)
-    ready = self->read_closed || readable_without_transport_locked (self) ||
-            g_pollable_input_stream_is_readable (self->base_input);
+    ready = g_pollable_input_stream_is_readable (self->base_input);
   else
     ready = g_pollable_output_stream_is_writable (self->base_output);
   g_mutex_unlock (&self->lock);
@@ -979,63 +976,144 @@ gsecsock_secure_socket_check (GSecSockSecureSocket *self,
   return ready;
 }
 
-/* A source that dispatches when one of its children is ready: the parent of
- * the waits of the socket's own operations (handshake, close_notify). */
+/* Whether a read (G_IO_IN) or write (G_IO_OUT) would return at once, with
+ * no news from the transport: data or an error is already there, or the
+ * call would start the handshake. Lock held. */
+static gboolean
+ready_without_transport_locked (GSecSockSecureSocket *self,
+                                GIOCondition          condition)
+{
+  if (self->closed || self->fatal_error != NULL ||
+      self->handshake_state == HANDSHAKE_FAILED ||
+      self->handshake_state == HANDSHAKE_NOT_STARTED)
+    return TRUE;
+  if (condition & G_IO_IN)
+    return self->read_closed || readable_without_transport_locked (self);
+  return FALSE;
+}
+
+/* The socket's sources. Like GLib's pollable sources, readiness is checked
+ * again on every main-loop iteration, so a source kept attached
+ * (G_SOURCE_CONTINUE) fires only while the socket really is ready; the
+ * children wake the loop when the transport or the handshake moves on. */
+typedef struct {
+  GSource source;
+  GSecSockSecureSocket *socket;
+  GObject *pollable;          /* the stream a pollable source is for, or NULL */
+  GIOCondition condition;     /* what the caller waits for; 0: children only */
+} WaitSource;
+
+static gboolean
+wait_source_ready (WaitSource *wait)
+{
+  gboolean ready;
+
+  if (wait->condition == 0)
+    return FALSE;
+  g_mutex_lock (&wait->socket->lock);
+  ready = ready_without_transport_locked (wait->socket, wait->condition);
+  g_mutex_unlock (&wait->socket->lock);
+  return ready;
+}
+
+static gboolean
+wait_source_prepare (GSource *source, int *timeout)
+{
+  *timeout = -1;
+  return wait_source_ready ((WaitSource *) source);
+}
+
+static gboolean
+wait_source_check (GSource *source)
+{
+  return wait_source_ready ((WaitSource *) source);
+}
+
 static gboolean
 wait_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  return callback ? callback (user_data) : G_SOURCE_REMOVE;
+  WaitSource *wait = (WaitSource *) source;
+
+  if (callback == NULL)
+    return G_SOURCE_REMOVE;
+  if (wait->pollable != NULL)
+    return ((GPollableSourceFunc) (void (*) (void)) callback) (wait->pollable, user_data);
+  return callback (user_data);
+}
+
+static void
+wait_source_finalize (GSource *source)
+{
+  WaitSource *wait = (WaitSource *) source;
+
+  g_clear_object (&wait->socket);
+  g_clear_object (&wait->pollable);
+}
+
+static gboolean
+wait_source_closure_callback (GObject *pollable, gpointer data)
+{
+  GClosure *closure = data;
+  GValue param = G_VALUE_INIT;
+  GValue result_value = G_VALUE_INIT;
+  gboolean result;
+
+  g_value_init (&result_value, G_TYPE_BOOLEAN);
+  g_value_init (&param, G_TYPE_OBJECT);
+  g_value_set_object (&param, pollable);
+  g_closure_invoke (closure, &result_value, 1, &param, NULL);
+  result = g_value_get_boolean (&result_value);
+  g_value_unset (&result_value);
+  g_value_unset (&param);
+  return result;
 }
 
 static GSourceFuncs wait_source_funcs = {
+  .prepare = wait_source_prepare,
+  .check = wait_source_check,
   .dispatch = wait_source_dispatch,
+  .finalize = wait_source_finalize,
+  .closure_callback = (GSourceFunc) (void (*) (void)) wait_source_closure_callback,
+  .closure_marshal = NULL,
 };
 
-/* Waits for the base stream to be ready for @wants (or at once), and for a
- * handshake driven elsewhere to end. @pollable: the stream whose pollable
- * source this is, or NULL for an internal wait. */
+static void
+add_child (GSource *source, GSource *child)
+{
+  g_source_set_dummy_callback (child);
+  g_source_add_child_source (source, child);
+  g_source_unref (child);
+}
+
+/* Waits for the base stream to be ready for @wants, and for a handshake
+ * driven elsewhere to end. @pollable and @condition: for a stream's
+ * pollable source, the stream and what it waits for; NULL and 0 for the
+ * socket's own waits. */
 static GSource *
 create_wait_source (GSecSockSecureSocket *self,
                     GIOCondition          wants,
-                    gboolean              ready_now,
                     gboolean              handshake_pending,
                     GObject              *pollable,
+                    GIOCondition          condition,
                     GCancellable         *cancellable)
 {
-  GSource *source;
-  g_autoptr(GSource) child = NULL;
+  GSource *source = g_source_new (&wait_source_funcs, sizeof (WaitSource));
+  WaitSource *wait = (WaitSource *) source;
 
-  if (pollable != NULL)
-    source = g_pollable_source_new_full (pollable, NULL, cancellable);
-  else
-    {
-      source = g_source_new (&wait_source_funcs, sizeof (GSource));
-      g_source_set_static_name (source, "GSecSockSecureSocket wait");
-      if (cancellable != NULL)
-        {
-          g_autoptr(GSource) cancelled = g_cancellable_source_new (cancellable);
-          g_source_set_dummy_callback (cancelled);
-          g_source_add_child_source (source, cancelled);
-        }
-    }
+  wait->socket = g_object_ref (self);
+  wait->pollable = pollable ? g_object_ref (pollable) : NULL;
+  wait->condition = condition;
+  g_source_set_static_name (source, pollable ? "GSecSockSecureSocket pollable"
+                                             : "GSecSockSecureSocket wait");
 
-  if (ready_now)
-    child = g_timeout_source_new (0);
-  else if (wants & G_IO_IN)
-    child = g_pollable_input_stream_create_source (self->base_input, NULL);
+  if (cancellable != NULL)
+    add_child (source, g_cancellable_source_new (cancellable));
+  if (wants & G_IO_IN)
+    add_child (source, g_pollable_input_stream_create_source (self->base_input, NULL));
   else if (wants & G_IO_OUT)
-    child = g_pollable_output_stream_create_source (self->base_output, NULL);
-  if (child != NULL)
-    {
-      g_source_set_dummy_callback (child);
-      g_source_add_child_source (source, child);
-    }
+    add_child (source, g_pollable_output_stream_create_source (self->base_output, NULL));
   if (handshake_pending)
-    {
-      g_autoptr(GSource) ended = g_cancellable_source_new (self->handshake_ended);
-      g_source_set_dummy_callback (ended);
-      g_source_add_child_source (source, ended);
-    }
+    add_child (source, g_cancellable_source_new (self->handshake_ended));
   return source;
 }
 
@@ -1045,20 +1123,13 @@ gsecsock_secure_socket_create_source (GSecSockSecureSocket *self,
                                       GObject              *pollable,
                                       GCancellable         *cancellable)
 {
-  gboolean ready_now = FALSE, handshake_pending;
+  gboolean handshake_pending;
   GIOCondition wants;
 
   g_mutex_lock (&self->lock);
   handshake_pending = self->handshake_state == HANDSHAKE_RUNNING;
-  if (self->closed || self->fatal_error != NULL || self->handshake_state == HANDSHAKE_FAILED ||
-      self->handshake_state == HANDSHAKE_NOT_STARTED)
-    ready_now = TRUE;   /* the next call fails, or starts the handshake */
   if (condition & G_IO_IN)
-    {
-      wants = self->read_wants ? self->read_wants : G_IO_IN;
-      if (self->read_closed || readable_without_transport_locked (self))
-        ready_now = TRUE;
-    }
+    wants = self->read_wants ? self->read_wants : G_IO_IN;
   else
     wants = self->write_wants ? self->write_wants : G_IO_OUT;
   if (handshake_pending && self->handshake_owner == OWNER_BLOCKING &&
@@ -1066,7 +1137,7 @@ gsecsock_secure_socket_create_source (GSecSockSecureSocket *self,
     wants = 0;     /* only the end of that handshake matters */
   g_mutex_unlock (&self->lock);
 
-  return create_wait_source (self, wants, ready_now, handshake_pending, pollable, cancellable);
+  return create_wait_source (self, wants, handshake_pending, pollable, condition, cancellable);
 }
 
 /* ---- Asynchronous handshake ------------------------------------------- */
@@ -1115,7 +1186,7 @@ handshake_async_run (GTask *task)
       return;
     }
 
-  source = create_wait_source (self, wants, FALSE, TRUE, NULL, cancellable);
+  source = create_wait_source (self, wants, TRUE, NULL, 0, cancellable);
   g_task_attach_source (task, source, handshake_async_ready);
 }
 
@@ -1309,7 +1380,7 @@ close_write_async_run (GTask *task)
       return;
     case STEP_WOULD_BLOCK:
     default:
-      source = create_wait_source (self, wants, FALSE, FALSE, NULL,
+      source = create_wait_source (self, wants, FALSE, NULL, 0,
                                    g_task_get_cancellable (task));
       g_task_attach_source (task, source, close_write_async_ready);
     }

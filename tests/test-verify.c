@@ -251,6 +251,33 @@ test_no_verify_session_not_resumed (Fixture       *f,
   g_assert_nonnull (f->pair.server_op.error);
 }
 
+/* With verify-peer FALSE the application judges the certificate itself
+ * from certificate-errors: every connection must report the problems, not
+ * only the first one (a resumed session would skip verification). */
+static void
+test_no_verify_errors_every_time (Fixture       *f,
+                                  gconstpointer  data)
+{
+  GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
+  GSecSockCertificateFlags flags = GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA;
+  g_autoptr(GSecSockCertificate) leaf = test_load_certificate ("selfsigned.pem");
+
+  f->server_ctx = test_make_server_context ("selfsigned.pem", "selfsigned.key");
+  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
+  gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
+  for (guint i = 0; i < 3; i++)
+    {
+      test_tls_pair_clear (&f->pair);
+      test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+      g_assert_true (test_tls_pair_handshake_async (&f->pair));
+      g_test_message ("connection %u: session reused: %d", i,
+                      gsecsock_secure_socket_get_session_reused (f->pair.client));
+      g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, flags);
+      g_assert_true (gsecsock_certificate_equal (gsecsock_secure_socket_get_peer_certificate (f->pair.client), leaf));
+      exchange_and_close (&f->pair);
+    }
+}
+
 static void
 test_ipv6_literal (Fixture       *f,
                    gconstpointer  data)
@@ -540,6 +567,10 @@ main (int argc, char **argv)
   ADD ("/verify/no-verify/session-not-resumed-when-verifying/tls13", test_no_verify_session_not_resumed,
        GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
   ADD ("/verify/no-verify/session-not-resumed-when-verifying/tls12", test_no_verify_session_not_resumed,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
+  ADD ("/verify/no-verify/errors-reported-every-connection/tls13", test_no_verify_errors_every_time,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
+  ADD ("/verify/no-verify/errors-reported-every-connection/tls12", test_no_verify_errors_every_time,
        GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
   ADD ("/verify/trust/bundle-completes-chain", test_trust_bundle_completes_chain, NULL);
   ADD ("/verify/trust/anchor-object", test_trust_anchor_object, NULL);
