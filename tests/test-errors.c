@@ -6,9 +6,7 @@
 #include <string.h>
 
 typedef struct {
-  GMainContext *context;
-  GSecSockSecureSocketContext *client_ctx;
-  GSecSockSecureSocketContext *server_ctx;
+  TestEnv env;
   GSocketConnection *client_conn;
   GSocketConnection *server_conn;
 } Fixture;
@@ -17,10 +15,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_env_setup (&f->env, "server-chain.pem", "server.key");
   test_socket_pair ("127.0.0.1", &f->client_conn, &f->server_conn);
 }
 
@@ -30,10 +25,7 @@ fixture_teardown (Fixture       *f,
 {
   g_clear_object (&f->client_conn);
   g_clear_object (&f->server_conn);
-  g_clear_object (&f->client_ctx);
-  g_clear_object (&f->server_ctx);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  test_env_teardown (&f->env);
 }
 
 static void
@@ -64,7 +56,7 @@ test_misuse_not_pollable (Fixture       *f,
 
   g_assert_false (G_IS_POLLABLE_INPUT_STREAM (in));
   g_assert_false (G_IS_POLLABLE_OUTPUT_STREAM (out));
-  sock = gsecsock_secure_socket_new (f->client_ctx, stream, "localhost", &error);
+  sock = gsecsock_secure_socket_new (f->env.client_ctx, stream, "localhost", &error);
   g_assert_null (sock);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE);
   test_assert_message_contains (error, "pollable");
@@ -77,7 +69,7 @@ test_misuse_server_peer_name (Fixture       *f,
   g_autoptr(GSecSockSecureSocket) sock = NULL;
   g_autoptr(GError) error = NULL;
 
-  sock = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (f->server_conn), "localhost", &error);
+  sock = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), "localhost", &error);
   g_assert_null (sock);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE);
   g_test_message ("%s", error->message);
@@ -106,7 +98,7 @@ test_misuse_client_no_peer_name (Fixture       *f,
 
   /* Verification without a name to verify against would accept any
    * certificate from the CA: refuse it. */
-  sock = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), NULL, &error);
+  sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), NULL, &error);
   g_assert_null (sock);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE);
   test_assert_message_contains (error, "peer");
@@ -122,16 +114,16 @@ test_no_verify_no_peer_name (Fixture       *f,
   TestOp c = { 0 }, s = { 0 };
 
   /* Without verification a peer name is optional. */
-  gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
-  client = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), NULL, &error);
+  gsecsock_secure_socket_context_set_verify_peer (f->env.client_ctx, FALSE);
+  client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), NULL, &error);
   g_assert_no_error (error);
-  server = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
+  server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
   g_assert_no_error (error);
   g_assert_null (gsecsock_secure_socket_get_peer_name (client));
 
   gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, handshake_cb, &s);
   gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, handshake_cb, &c);
-  test_wait_until (f->context, c.done && s.done);
+  test_wait_until (f->env.context, c.done && s.done);
   g_assert_no_error (c.error);
   g_assert_no_error (s.error);
   g_assert_nonnull (gsecsock_secure_socket_get_peer_certificate (client));
@@ -150,7 +142,7 @@ assert_client_gets_not_tls (Fixture    *f,
   TestOp op = { 0 };
 
   test_write_all (G_IO_STREAM (f->server_conn), banner, strlen (banner));
-  sock = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
+  sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   g_assert_no_error (error);
   if (sync)
     {
@@ -161,7 +153,7 @@ assert_client_gets_not_tls (Fixture    *f,
   else
     {
       gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
-      test_wait_until (f->context, op.done);
+      test_wait_until (f->env.context, op.done);
     }
   g_assert_false (op.ok);
   g_assert_error (op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_NOT_TLS);
@@ -200,10 +192,10 @@ assert_server_gets_not_tls (Fixture    *f,
   TestOp op = { 0 };
 
   test_write_all (G_IO_STREAM (f->client_conn), request, strlen (request));
-  sock = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
+  sock = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
   g_assert_no_error (error);
   gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_false (op.ok);
   g_assert_error (op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_NOT_TLS);
   g_test_message ("%s", op.error->message);
@@ -295,10 +287,10 @@ test_peer_closes_during_handshake (Fixture       *f,
   g_mutex_init (&h.mutex);
   g_cond_init (&h.cond);
   thread = g_thread_new ("hello-reader", hello_reader_thread, &h);
-  sock = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
+  sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   g_assert_no_error (error);
   gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   hello_reader_release (&h, thread);
 
   g_assert_false (op.ok);
@@ -327,12 +319,12 @@ test_garbage_after_handshake (Fixture       *f,
                                    'n', 'o', 't', ' ', 'e', 'n', 'c', 'r', 'y', 'p', 't', 'e',
                                    'd', ' ', 'a', 't', ' ', 'a', 'l', 'l', '!', '!', '!', '!' };
 
-  client = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
-  server = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
+  client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
+  server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
   g_assert_no_error (error);
   gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, handshake_cb, &s);
   gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, handshake_cb, &c);
-  test_wait_until (f->context, c.done && s.done);
+  test_wait_until (f->env.context, c.done && s.done);
   g_assert_no_error (c.error);
   g_assert_no_error (s.error);
 
@@ -375,7 +367,7 @@ test_cancel_async (Fixture       *f,
   g_autoptr(GError) error = NULL;
   TestOp op = { 0 };
 
-  sock = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
+  sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   g_assert_no_error (error);
 
   if (when == CANCEL_BEFORE)
@@ -386,7 +378,7 @@ test_cancel_async (Fixture       *f,
 
   if (when == CANCEL_AFTER_ITERATION)
     {
-      g_main_context_iteration (f->context, FALSE);
+      g_main_context_iteration (f->env.context, FALSE);
       g_assert_false (op.done);
       g_cancellable_cancel (cancellable);
     }
@@ -395,21 +387,21 @@ test_cancel_async (Fixture       *f,
       GSource *timeout = g_timeout_source_new (20);
 
       g_source_set_callback (timeout, cancel_cb, cancellable, NULL);
-      g_source_attach (timeout, f->context);
+      g_source_attach (timeout, f->env.context);
       g_source_unref (timeout);
     }
 
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_false (op.ok);
   g_assert_error (op.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (gsecsock_secure_socket_get_handshake_complete (sock));
   /* Nothing left behind fires later (handshake_cb would abort). */
-  test_run_context_for (f->context, 100);
+  test_run_context_for (f->env.context, 100);
   test_op_clear (&op);
 
   /* The peer eventually answering does not wake anything up either. */
   g_assert_true (g_io_stream_close (G_IO_STREAM (f->server_conn), NULL, NULL));
-  test_run_context_for (f->context, 50);
+  test_run_context_for (f->env.context, 50);
 }
 
 typedef struct {
@@ -438,7 +430,7 @@ test_cancel_sync (Fixture       *f,
   SyncHandshake s = { NULL, cancellable, { 0 } };
   GThread *thread;
 
-  s.sock = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
+  s.sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   g_assert_no_error (error);
   thread = g_thread_new ("handshake", sync_handshake_thread, &s);
   /* Once the ClientHello is here, the client is blocked waiting for the
@@ -479,7 +471,7 @@ test_cancel_connect (Fixture       *f,
   /* The server thread accepts, reads the ClientHello, then cancels: the
    * connect is cancelled in the middle of its handshake. */
   server = test_server_new ("127.0.0.1", silent_server_func, &h);
-  gsecsock_secure_socket_connect_async (f->client_ctx, "127.0.0.1", test_server_get_port (server),
+  gsecsock_secure_socket_connect_async (f->env.client_ctx, "127.0.0.1", test_server_get_port (server),
                                         cancellable, test_store_result_cb, &result);
   test_wait_for_result (&result);
   sock = gsecsock_secure_socket_connect_finish (result, &error);
@@ -494,7 +486,7 @@ test_cancel_connect (Fixture       *f,
   test_server_join (server);
   g_mutex_clear (&h.mutex);
   g_cond_clear (&h.cond);
-  test_run_context_for (f->context, 50);
+  test_run_context_for (f->env.context, 50);
 }
 
 #define ADD(path, func, data) \

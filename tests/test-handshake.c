@@ -6,9 +6,7 @@
 #include <string.h>
 
 typedef struct {
-  GMainContext *context;
-  GSecSockSecureSocketContext *client_ctx;
-  GSecSockSecureSocketContext *server_ctx;
+  TestEnv env;
   TestTlsPair pair;
 } Fixture;
 
@@ -16,12 +14,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  /* Each test runs in a main context of its own, so nothing a test leaves
-   * pending can run in the next one. */
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_env_setup (&f->env, "server-chain.pem", "server.key");
 }
 
 static void
@@ -29,10 +22,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   test_tls_pair_clear (&f->pair);
-  g_clear_object (&f->client_ctx);
-  g_clear_object (&f->server_ctx);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  test_env_teardown (&f->env);
 }
 
 static void
@@ -125,7 +115,7 @@ static void
 test_sync_tls13 (Fixture       *f,
                  gconstpointer  data)
 {
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_sync (&f->pair));
   assert_established (&f->pair, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
   exchange_ping_pong (&f->pair);
@@ -135,7 +125,7 @@ static void
 test_async_tls13 (Fixture       *f,
                   gconstpointer  data)
 {
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   assert_established (&f->pair, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
   exchange_ping_pong (&f->pair);
@@ -153,10 +143,10 @@ test_async_tls12 (Fixture       *f,
   CapSide sides = GPOINTER_TO_UINT (data);
 
   if (sides & CAP_CLIENT)
-    gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+    gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
   if (sides & CAP_SERVER)
-    gsecsock_secure_socket_context_set_max_protocol_version (f->server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+    gsecsock_secure_socket_context_set_max_protocol_version (f->env.server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   assert_established (&f->pair, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
   exchange_ping_pong (&f->pair);
@@ -170,15 +160,15 @@ test_version_mismatch (Fixture       *f,
 
   if (client_is_old)
     {
-      gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
-      gsecsock_secure_socket_context_set_min_protocol_version (f->server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
+      gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+      gsecsock_secure_socket_context_set_min_protocol_version (f->env.server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
     }
   else
     {
-      gsecsock_secure_socket_context_set_min_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
-      gsecsock_secure_socket_context_set_max_protocol_version (f->server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+      gsecsock_secure_socket_context_set_min_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
+      gsecsock_secure_socket_context_set_max_protocol_version (f->env.server_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
     }
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION);
   g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION);
@@ -200,8 +190,8 @@ test_properties_before_handshake (Fixture       *f,
   int version = -1;
   guint errors = 0xffff;
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
-  g_assert_true (gsecsock_secure_socket_get_context (f->pair.client) == f->client_ctx);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (gsecsock_secure_socket_get_context (f->pair.client) == f->env.client_ctx);
   g_assert_true (gsecsock_secure_socket_get_base_stream (f->pair.client) == G_IO_STREAM (f->pair.client_conn));
   g_assert_cmpstr (gsecsock_secure_socket_get_peer_name (f->pair.client), ==, "localhost");
   g_assert_null (gsecsock_secure_socket_get_peer_name (f->pair.server));
@@ -217,7 +207,7 @@ test_properties_before_handshake (Fixture       *f,
                 "certificate-errors", &errors,
                 "require-close-notify", &require,
                 NULL);
-  g_assert_true (prop_ctx == f->client_ctx);
+  g_assert_true (prop_ctx == f->env.client_ctx);
   g_assert_true (prop_base == G_IO_STREAM (f->pair.client_conn));
   g_assert_cmpstr (prop_peer, ==, "localhost");
   g_assert_false (complete);
@@ -243,9 +233,9 @@ test_context_changes_apply_later (Fixture       *f,
   TestTlsPair later;
 
   /* The first pair is made before the change, the second after. */
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
-  test_tls_pair_init (&later, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  test_tls_pair_init (&later, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
 
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_true (test_tls_pair_handshake_async (&later));
@@ -275,7 +265,7 @@ test_implicit_sync (Fixture       *f,
   char buf[5] = { 0 };
   GThread *thread;
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   thread = g_thread_new ("server", implicit_server_thread, &f->pair);
   test_write_all (G_IO_STREAM (f->pair.client), "ping", 4);
   test_read_exact (G_IO_STREAM (f->pair.client), buf, 4);
@@ -329,14 +319,14 @@ test_implicit_async (Fixture       *f,
 {
   ImplicitAsync s = { &f->pair, { 0 }, FALSE, FALSE };
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   /* The server's read and the client's write each drive their side's
    * handshake, on one main context. */
   g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)),
                                  s.buf, 4, G_PRIORITY_DEFAULT, NULL, implicit_read_cb, &s);
   g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (f->pair.client)),
                                    "ping", 4, G_PRIORITY_DEFAULT, NULL, implicit_write_cb, &s);
-  test_wait_until (f->context, s.read_done && s.write_done);
+  test_wait_until (f->env.context, s.read_done && s.write_done);
   g_assert_cmpstr (s.buf, ==, "ping");
   g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.client));
   g_assert_true (gsecsock_secure_socket_get_handshake_complete (f->pair.server));
@@ -389,14 +379,14 @@ static void
 test_connect_sync (Fixture       *f,
                    gconstpointer  data)
 {
-  PingServer s = { f->server_ctx, NULL, FALSE };
+  PingServer s = { f->env.server_ctx, NULL, FALSE };
   TestServer *server = test_server_new ("127.0.0.1", ping_server_func, &s);
   g_autoptr(GSecSockSecureSocket) sock = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("connect");
 
   /* An IP literal as host: checked against the IP SAN. */
-  sock = gsecsock_secure_socket_connect (f->client_ctx, "127.0.0.1", test_server_get_port (server), NULL, &error);
+  sock = gsecsock_secure_socket_connect (f->env.client_ctx, "127.0.0.1", test_server_get_port (server), NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (sock);
   g_assert_true (gsecsock_secure_socket_get_handshake_complete (sock));
@@ -414,7 +404,7 @@ static void
 test_connect_async (Fixture       *f,
                     gconstpointer  data)
 {
-  PingServer s = { f->server_ctx, NULL, FALSE };
+  PingServer s = { f->env.server_ctx, NULL, FALSE };
   TestServer *server = test_server_new ("127.0.0.1", ping_server_func, &s);
   g_autoptr(GSecSockSecureSocket) sock = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -422,7 +412,7 @@ test_connect_async (Fixture       *f,
   g_autoptr(GSecSockCertificate) server_cert = test_load_certificate ("server.pem");
 
   /* A DNS name as host: resolved, sent as SNI and checked. */
-  gsecsock_secure_socket_connect_async (f->client_ctx, "localhost", test_server_get_port (server), NULL,
+  gsecsock_secure_socket_connect_async (f->env.client_ctx, "localhost", test_server_get_port (server), NULL,
                                         test_store_result_cb, &result);
   test_wait_for_result (&result);
   sock = gsecsock_secure_socket_connect_finish (result, &error);
@@ -449,12 +439,12 @@ test_connect_refused (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   /* Transport errors stay in G_IO_ERROR. */
-  sock = gsecsock_secure_socket_connect (f->client_ctx, "127.0.0.1", port, NULL, &error);
+  sock = gsecsock_secure_socket_connect (f->env.client_ctx, "127.0.0.1", port, NULL, &error);
   g_assert_null (sock);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
   g_clear_error (&error);
 
-  gsecsock_secure_socket_connect_async (f->client_ctx, "127.0.0.1", port, NULL, test_store_result_cb, &result);
+  gsecsock_secure_socket_connect_async (f->env.client_ctx, "127.0.0.1", port, NULL, test_store_result_cb, &result);
   test_wait_for_result (&result);
   sock2 = gsecsock_secure_socket_connect_finish (result, &error);
   g_assert_null (sock2);
@@ -470,7 +460,7 @@ test_ipv6 (Fixture       *f,
       g_test_skip ("IPv6 loopback (::1) is not available");
       return;
     }
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "::1", "::1");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "::1", "::1");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   assert_established (&f->pair, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
   exchange_ping_pong (&f->pair);
@@ -497,10 +487,10 @@ test_alpn (Fixture       *f,
   const AlpnCase *tc = data;
 
   if (tc->client[0] != NULL)
-    gsecsock_secure_socket_context_set_alpn_protocols (f->client_ctx, tc->client);
+    gsecsock_secure_socket_context_set_alpn_protocols (f->env.client_ctx, tc->client);
   if (tc->server[0] != NULL)
-    gsecsock_secure_socket_context_set_alpn_protocols (f->server_ctx, tc->server);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+    gsecsock_secure_socket_context_set_alpn_protocols (f->env.server_ctx, tc->server);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
 
   if (g_strcmp0 (tc->expected, "!") == 0)
     {
@@ -631,8 +621,8 @@ test_keylog_tls13 (Fixture       *f,
   g_autofree char *path = test_tmp_path ("keys.log");
   KeyLog log = { 0 };
 
-  gsecsock_secure_socket_context_set_keylog_file (f->client_ctx, path);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  gsecsock_secure_socket_context_set_keylog_file (f->env.client_ctx, path);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
   exchange_ping_pong (&f->pair);
@@ -643,7 +633,7 @@ test_keylog_tls13 (Fixture       *f,
 
   /* A second connection appends to the same file. */
   test_tls_pair_clear (&f->pair);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   keylog_parse (&log, path);
   assert_tls13_keylog (&log, 2);
@@ -659,9 +649,9 @@ test_keylog_tls12 (Fixture       *f,
   GPtrArray *randoms;
 
   /* Logging works on the server side as well. */
-  gsecsock_secure_socket_context_set_keylog_file (f->server_ctx, path);
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  gsecsock_secure_socket_context_set_keylog_file (f->env.server_ctx, path);
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
 
@@ -689,7 +679,7 @@ test_keylog_sslkeylogfile (Fixture       *f,
       g_setenv ("SSLKEYLOGFILE", path, TRUE);
       client_ctx = test_make_client_context ();
       gsecsock_secure_socket_context_set_use_sslkeylogfile (client_ctx, enabled);
-      test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+      test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
       g_assert_true (test_tls_pair_handshake_async (&f->pair));
       if (enabled)
         {
@@ -719,7 +709,7 @@ connect_exchange_close (Fixture                     *f,
   g_autofree char *rest = NULL;
 
   test_tls_pair_clear (&f->pair);
-  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmpint (gsecsock_secure_socket_get_session_reused (f->pair.client), ==, expect_reused);
   g_assert_cmpint (gsecsock_secure_socket_get_session_reused (f->pair.server), ==, expect_reused);
@@ -748,12 +738,12 @@ test_resumption (Fixture       *f,
 {
   GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
 
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
-  connect_exchange_close (f, f->client_ctx, FALSE);
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, version);
-  connect_exchange_close (f, f->client_ctx, TRUE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, version);
-  connect_exchange_close (f, f->client_ctx, TRUE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
 }
 
 static void
@@ -762,7 +752,7 @@ test_resumption_other_context (Fixture       *f,
 {
   g_autoptr(GSecSockSecureSocketContext) other = test_make_client_context ();
 
-  connect_exchange_close (f, f->client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
   /* Sessions belong to their client context. */
   connect_exchange_close (f, other, FALSE);
 }
@@ -771,12 +761,12 @@ static void
 test_resumption_other_peer_name (Fixture       *f,
                                  gconstpointer  data)
 {
-  connect_exchange_close (f, f->client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
 
   /* A session for "localhost" is not offered to "127.0.0.1": the cache is
    * keyed by the peer name. */
   test_tls_pair_clear (&f->pair);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "127.0.0.1");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "127.0.0.1");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.client));
   g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.server));
@@ -791,21 +781,21 @@ test_resumption_trust_change (Fixture       *f,
   GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
   g_autoptr(GSecSockCertificate) anchor = test_load_certificate ("untrusted-ca.pem");
 
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
-  connect_exchange_close (f, f->client_ctx, FALSE);
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, version);
   /* A session of a verified server is resumed as usual. */
-  connect_exchange_close (f, f->client_ctx, TRUE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
 
-  gsecsock_secure_socket_context_add_trust_anchor (f->client_ctx, anchor);
-  connect_exchange_close (f, f->client_ctx, FALSE);
-  connect_exchange_close (f, f->client_ctx, TRUE);
+  gsecsock_secure_socket_context_add_trust_anchor (f->env.client_ctx, anchor);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
 
-  gsecsock_secure_socket_context_set_use_system_trust (f->client_ctx, TRUE);
-  connect_exchange_close (f, f->client_ctx, FALSE);
-  connect_exchange_close (f, f->client_ctx, TRUE);
-  gsecsock_secure_socket_context_set_use_system_trust (f->client_ctx, FALSE);
-  connect_exchange_close (f, f->client_ctx, FALSE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->env.client_ctx, TRUE);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->env.client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
 }
 
 /* The architecture: async handshakes and I/O on one GMainContext run in the
@@ -856,7 +846,7 @@ test_no_threads (Fixture       *f,
        * ("pool-spawner"), whoever uses GTask first: count after it. */
       g_type_ensure (G_TYPE_TASK);
       before = test_count_threads ();
-      test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+      test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
       g_assert_true (test_tls_pair_handshake_async (&f->pair));
       g_assert_cmpuint (test_count_threads (), ==, before);
 
@@ -866,7 +856,7 @@ test_no_threads (Fixture       *f,
       g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)),
                                      buffer, g_bytes_get_size (payload),
                                      G_PRIORITY_DEFAULT, NULL, read_done_cb, &r);
-      test_wait_until (f->context, w.done && r.done);
+      test_wait_until (f->env.context, w.done && r.done);
       g_assert_cmpmem (buffer, r.n, g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
 
       after = test_count_threads ();
@@ -943,7 +933,7 @@ test_concurrent_sync_handshake_and_read (Fixture       *f,
   Caller handshaker = { 0 }, reader = { 0 }, server = { 0 };
   GThread *threads[3];
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   handshaker.sock = reader.sock = f->pair.client;
   server.sock = f->pair.server;
   threads[0] = g_thread_new ("client-reader", read_caller_thread, &reader);
@@ -982,7 +972,7 @@ test_concurrent_async_handshake_and_blocking_write (Fixture       *f,
   g_autoptr(GAsyncResult) read_result = NULL;
   g_autoptr(GError) error = NULL;
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   /* The main loop drives both handshakes while another thread already
    * blocks in a write on the client: it must wait for the handshake the
    * main loop runs, then send. */
@@ -991,7 +981,7 @@ test_concurrent_async_handshake_and_blocking_write (Fixture       *f,
   writer.sock = f->pair.client;
   thread = g_thread_new ("client-writer", write_caller_thread, &writer);
 
-  test_wait_until (f->context, f->pair.client_op.done && read_result != NULL);
+  test_wait_until (f->env.context, f->pair.client_op.done && read_result != NULL);
   g_assert_no_error (f->pair.client_op.error);
   g_assert_true (gsecsock_secure_socket_handshake_finish (f->pair.server, read_result, &error));
   g_assert_no_error (error);
@@ -999,7 +989,7 @@ test_concurrent_async_handshake_and_blocking_write (Fixture       *f,
 
   g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)), buf, 4,
                                  G_PRIORITY_DEFAULT, NULL, test_store_result_cb, &read_result);
-  test_wait_until (f->context, read_result != NULL);
+  test_wait_until (f->env.context, read_result != NULL);
   g_assert_true (g_input_stream_read_all_finish (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.server)),
                                                  read_result, &n, &error));
   g_assert_no_error (error);
@@ -1049,7 +1039,7 @@ worker_thread (gpointer data)
       TestTlsPair pair;
       GThread *server;
 
-      test_tls_pair_init (&pair, w->f->client_ctx, w->f->server_ctx, "127.0.0.1", "localhost");
+      test_tls_pair_init (&pair, w->f->env.client_ctx, w->f->env.server_ctx, "127.0.0.1", "localhost");
       server = g_thread_new ("worker-server", worker_server_thread, &pair);
       if (gsecsock_secure_socket_handshake (pair.client, NULL, &w->error))
         {
@@ -1117,7 +1107,7 @@ test_blocking_after_nonblocking (Fixture       *f,
   gboolean client_ok = FALSE, server_ok = FALSE, client_in_time, server_in_time;
   char buf[16];
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client)));
   /* Sends the ClientHello, then cannot go on without the server. */
   g_assert_cmpint (g_pollable_input_stream_read_nonblocking (in, buf, sizeof buf, NULL, &error), ==, -1);
@@ -1199,17 +1189,17 @@ test_pollable_source_before_handshake (Fixture       *f,
   TestGuard *guard;
   gboolean server_ok = FALSE, in_time, server_in_time;
 
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   server = test_thread_op_start ("server-greeter", handshake_and_greet_func, f->pair.server);
 
   source = g_pollable_input_stream_create_source (
     G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client))), NULL);
   g_source_set_callback (source, (GSourceFunc) (void (*) (void)) poll_read_cb, &r, NULL);
-  g_source_attach (source, f->context);
+  g_source_attach (source, f->env.context);
 
-  guard = test_guard_new_seconds (f->context, HANG_GUARD_SECONDS);
+  guard = test_guard_new_seconds (f->env.context, HANG_GUARD_SECONDS);
   while (r.data->len < 5 && r.error == NULL && !test_guard_expired (guard))
-    g_main_context_iteration (f->context, TRUE);
+    g_main_context_iteration (f->env.context, TRUE);
   in_time = !test_guard_expired (guard);
   test_guard_free (guard);
   g_source_destroy (source);

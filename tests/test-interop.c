@@ -11,9 +11,7 @@
 #endif
 
 typedef struct {
-  GMainContext *context;
-  GSecSockSecureSocketContext *client_ctx;
-  GSecSockSecureSocketContext *server_ctx;
+  TestEnv env;
   GSubprocess *proc;
   GString *proc_output;  /* everything the subprocess printed, for failures */
   gboolean output_done;
@@ -24,10 +22,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_env_setup (&f->env, "server-chain.pem", "server.key");
   f->proc_output = g_string_new (NULL);
 }
 
@@ -44,10 +39,7 @@ fixture_teardown (Fixture       *f,
     }
   g_clear_object (&f->proc_lines);
   g_string_free (f->proc_output, TRUE);
-  g_clear_object (&f->client_ctx);
-  g_clear_object (&f->server_ctx);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  test_env_teardown (&f->env);
 }
 
 static void
@@ -144,7 +136,7 @@ start_s_server (Fixture     *f,
                            (const char **) args->pdata);
   f->proc_lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->proc));
   read_next_line (f);
-  test_wait_until (f->context,
+  test_wait_until (f->env.context,
                    g_regex_match (accept_re, f->proc_output->str, 0, NULL) || f->output_done);
   if (!g_regex_match (accept_re, f->proc_output->str, 0, &match))
     g_error ("s_server did not start:\n%s", f->proc_output->str);
@@ -171,7 +163,7 @@ wait_s_server_exit (Fixture *f)
   gboolean exited = FALSE;
 
   g_subprocess_wait_async (f->proc, NULL, wait_cb, &exited);
-  test_wait_until (f->context, exited && f->output_done);
+  test_wait_until (f->env.context, exited && f->output_done);
   g_test_message ("s_server output:\n%s", f->proc_output->str);
 }
 
@@ -232,7 +224,7 @@ test_s_server_tls13 (Fixture       *f,
                                                "-key", test_pki_path ("server.key"), NULL });
   watchdog = test_watchdog_start ("talking to s_server");
   /* connect(): host "127.0.0.1" is the peer name, checked against the IP SAN. */
-  sock = gsecsock_secure_socket_connect (f->client_ctx, "127.0.0.1", port, NULL, &error);
+  sock = gsecsock_secure_socket_connect (f->env.client_ctx, "127.0.0.1", port, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (sock), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_3);
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (sock), ==, 0);
@@ -259,7 +251,7 @@ test_s_server_tls12 (Fixture       *f,
                                                "-key", test_pki_path ("server.key"),
                                                "-tls1_2", NULL });
   watchdog = test_watchdog_start ("talking to s_server");
-  sock = connect_plain_then_tls (f->client_ctx, port, "localhost", &error);
+  sock = connect_plain_then_tls (f->env.client_ctx, port, "localhost", &error);
   g_assert_no_error (error);
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (sock), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
   cipher = gsecsock_secure_socket_get_cipher_name (sock);
@@ -286,9 +278,9 @@ test_s_server_alpn (Fixture       *f,
                                                "-cert_chain", test_pki_path ("intermediate.pem"),
                                                "-key", test_pki_path ("server.key"),
                                                "-alpn", "http/1.1", NULL });
-  gsecsock_secure_socket_context_set_alpn_protocols (f->client_ctx, alpn);
+  gsecsock_secure_socket_context_set_alpn_protocols (f->env.client_ctx, alpn);
   watchdog = test_watchdog_start ("talking to s_server");
-  sock = connect_plain_then_tls (f->client_ctx, port, "localhost", &error);
+  sock = connect_plain_then_tls (f->env.client_ctx, port, "localhost", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (gsecsock_secure_socket_get_alpn_protocol (sock), ==, "http/1.1");
   rev_exchange_and_close (sock);
@@ -335,7 +327,7 @@ test_s_server_rejected (Fixture       *f,
   port = start_s_server (f, (const char *[]) { "-cert", test_pki_path ("selfsigned.pem"),
                                                "-key", test_pki_path ("selfsigned.key"), NULL });
   watchdog = test_watchdog_start ("talking to s_server");
-  sock = connect_plain_then_tls (f->client_ctx, port, "localhost", &error);
+  sock = connect_plain_then_tls (f->env.client_ctx, port, "localhost", &error);
   g_assert_null (sock);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   g_clear_pointer (&watchdog, test_watchdog_stop);
@@ -447,7 +439,7 @@ run_s_client (Fixture     *f,
                            (const char **) args->pdata);
   /* -quiet implies -ign_eof: s_client stays until the server closes. */
   g_subprocess_communicate_utf8_async (f->proc, input, NULL, communicate_cb, &c);
-  test_wait_until (f->context, c.done);
+  test_wait_until (f->env.context, c.done);
   g_assert_no_error (c.error);
   g_test_message ("s_client stdout:\n%s\ns_client stderr:\n%s", c.out, c.err);
   g_assert_true (g_subprocess_get_if_exited (f->proc));
@@ -466,7 +458,7 @@ s_client_case (Fixture     *f,
   TestServer *server;
   g_autofree char *out = NULL;
 
-  s->ctx = f->server_ctx;
+  s->ctx = f->env.server_ctx;
   server = test_server_new ("127.0.0.1", line_server_func, s);
   out = run_s_client (f, test_server_get_port (server), extra_args, "hello from s_client\n");
   test_server_join (server);
@@ -506,7 +498,7 @@ test_s_client_alpn (Fixture       *f,
   LineServer s = { 0 };
 
   /* The server's preference wins over s_client's order. */
-  gsecsock_secure_socket_context_set_alpn_protocols (f->server_ctx, alpn);
+  gsecsock_secure_socket_context_set_alpn_protocols (f->env.server_ctx, alpn);
   s_client_case (f, &s, (const char *[]) { "-alpn", "h2,http/1.1", NULL });
   g_assert_cmpstr (s.alpn, ==, "http/1.1");
   line_server_clear (&s);
@@ -520,9 +512,9 @@ test_s_client_client_certificate (Fixture       *f,
   g_autoptr(GError) error = NULL;
   LineServer s = { 0 };
 
-  gsecsock_secure_socket_context_set_verify_peer (f->server_ctx, TRUE);
-  gsecsock_secure_socket_context_set_use_system_trust (f->server_ctx, FALSE);
-  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->server_ctx, test_pki_path ("ca.pem"), &error));
+  gsecsock_secure_socket_context_set_verify_peer (f->env.server_ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->env.server_ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->env.server_ctx, test_pki_path ("ca.pem"), &error));
   g_assert_no_error (error);
   s_client_case (f, &s, (const char *[]) { "-cert", test_pki_path ("client.pem"),
                                            "-cert_chain", test_pki_path ("intermediate.pem"),
@@ -582,7 +574,7 @@ test_s_client_keylog (Fixture       *f,
 
   /* Both ends derive the same secrets: the server's log must equal what
    * OpenSSL's client logged, line for line. */
-  gsecsock_secure_socket_context_set_keylog_file (f->server_ctx, ours);
+  gsecsock_secure_socket_context_set_keylog_file (f->env.server_ctx, ours);
   s_client_case (f, &s, (const char *[]) { "-keylogfile", theirs, NULL });
   assert_same_keylog (ours, theirs, 5);
   line_server_clear (&s);
@@ -596,7 +588,7 @@ test_s_client_keylog_tls12 (Fixture       *f,
   g_autofree char *theirs = test_tmp_path ("s_client-keys.log");
   LineServer s = { 0 };
 
-  gsecsock_secure_socket_context_set_keylog_file (f->server_ctx, ours);
+  gsecsock_secure_socket_context_set_keylog_file (f->env.server_ctx, ours);
   s_client_case (f, &s, (const char *[]) { "-keylogfile", theirs, "-tls1_2", NULL });
   assert_same_keylog (ours, theirs, 1);
   line_server_clear (&s);
@@ -641,7 +633,7 @@ test_s_client_rejects_us (Fixture       *f,
                                               "-CAfile", test_pki_path ("ca.pem"), "-verify_return_error",
                                               "-verify_hostname", "localhost", "-quiet", NULL });
   g_subprocess_communicate_utf8_async (f->proc, "never sent\n", NULL, communicate_cb, &c);
-  test_wait_until (f->context, c.done);
+  test_wait_until (f->env.context, c.done);
   test_server_join (server);
   g_assert_true (g_subprocess_get_if_exited (f->proc));
   g_assert_cmpint (g_subprocess_get_exit_status (f->proc), !=, 0);

@@ -10,9 +10,7 @@
 #define DUPLEX_SIZE (4 * 1024 * 1024)
 
 typedef struct {
-  GMainContext *context;
-  GSecSockSecureSocketContext *client_ctx;
-  GSecSockSecureSocketContext *server_ctx;
+  TestEnv env;
   TestTlsPair pair;
   GIOStream *client;  /* borrowed from pair */
   GIOStream *server;
@@ -22,15 +20,12 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_env_setup (&f->env, "server-chain.pem", "server.key");
   if (data != NULL)
     {
-      gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GPOINTER_TO_UINT (data));
+      gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GPOINTER_TO_UINT (data));
     }
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   f->client = G_IO_STREAM (f->pair.client);
   f->server = G_IO_STREAM (f->pair.server);
@@ -41,10 +36,7 @@ static void
 fixture_setup_plain (Fixture       *f,
                      gconstpointer  data)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_env_setup (&f->env, "server-chain.pem", "server.key");
 }
 
 static void
@@ -52,10 +44,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   test_tls_pair_clear (&f->pair);
-  g_clear_object (&f->client_ctx);
-  g_clear_object (&f->server_ctx);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  test_env_teardown (&f->env);
 }
 
 static GInputStream *
@@ -337,7 +326,7 @@ test_echo_async (Fixture       *f,
   /* A read and a write pending at once on the client. */
   client_async_write (&client);
   client_async_read (&client);
-  test_wait_until (f->context, client.write_done && client.read_done);
+  test_wait_until (f->env.context, client.write_done && client.read_done);
   g_assert_no_error (client.error);
   g_assert_no_error (server->error);
   g_assert_cmpuint (client.read, ==, ECHO_SIZE);
@@ -346,7 +335,7 @@ test_echo_async (Fixture       *f,
   g_assert_cmpstr (got, ==, expected);
 
   g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, client_async_close_cb, &client);
-  test_wait_until (f->context, client.closed && server->done);
+  test_wait_until (f->env.context, client.closed && server->done);
   g_assert_no_error (client.error);
   g_assert_no_error (server->error);
   g_assert_cmpuint (server->total, ==, ECHO_SIZE);
@@ -460,14 +449,14 @@ test_pollable_input (Fixture       *f,
 
   source = g_pollable_input_stream_create_source (in, NULL);
   g_source_set_callback (source, (GSourceFunc) (void (*) (void)) readable_cb, &s, NULL);
-  g_source_attach (source, f->context);
+  g_source_attach (source, f->env.context);
   /* Let the source settle: with no data it must not keep firing. */
-  test_run_context_for (f->context, 50);
+  test_run_context_for (f->env.context, 50);
   g_assert_cmpint (s.n, ==, -1);
   g_assert_cmpuint (s.dispatches, <, 5);
 
   test_write_all (f->server, "hello, poll", 11);
-  test_wait_until (f->context, s.n >= 0);
+  test_wait_until (f->env.context, s.n >= 0);
   g_assert_cmpint (s.n, ==, 11);
   g_assert_cmpstr (s.buf, ==, "hello, poll");
   g_assert_cmpuint (s.dispatches, <, 20);
@@ -550,10 +539,10 @@ test_pollable_output_full (Fixture       *f,
    * becomes writable again. */
   source = g_pollable_output_stream_create_source (out, NULL);
   g_source_set_callback (source, (GSourceFunc) (void (*) (void)) set_writable_cb, &writable, NULL);
-  g_source_attach (source, f->context);
+  g_source_attach (source, f->env.context);
   sink = g_malloc (total);
   g_input_stream_read_all_async (in_of (f->server), sink, total, G_PRIORITY_DEFAULT, NULL, read_all_cb, &drained);
-  test_wait_until (f->context, writable && drained == total);
+  test_wait_until (f->env.context, writable && drained == total);
   g_assert_cmpmem (sink, total, expected->data, expected->len);
   g_assert_true (g_pollable_output_stream_is_writable (out));
 }
@@ -590,7 +579,7 @@ test_splice (Fixture       *f,
   /* TLS client → plain end. */
   test_write_all (f->client, "through the tunnel", 18);
   g_input_stream_read_all_async (in_of (G_IO_STREAM (plain_b)), buf, 18, G_PRIORITY_DEFAULT, NULL, read_all_cb, &n);
-  test_wait_until (f->context, n == 18);
+  test_wait_until (f->env.context, n == 18);
   g_assert_cmpstr (buf, ==, "through the tunnel");
 
   /* Plain end → TLS client. */
@@ -598,14 +587,14 @@ test_splice (Fixture       *f,
   n = 0;
   test_write_all (G_IO_STREAM (plain_b), "and back", 8);
   g_input_stream_read_all_async (in_of (f->client), buf, 8, G_PRIORITY_DEFAULT, NULL, read_all_cb, &n);
-  test_wait_until (f->context, n == 8);
+  test_wait_until (f->env.context, n == 8);
   g_assert_cmpstr (buf, ==, "and back");
 
   /* Closing the plain end ends the splice, which closes the secure socket
    * properly: the TLS client sees a clean EOF. */
   g_assert_true (g_io_stream_close (G_IO_STREAM (plain_b), NULL, &error));
   g_assert_no_error (error);
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_no_error (op.error);
   g_assert_true (op.ok);
   g_assert_true (g_io_stream_is_closed (f->server));
@@ -650,7 +639,7 @@ test_data_input_stream (Fixture       *f,
   g_assert_cmpstr (line1, ==, "EHLO client.example");
 
   g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, read_line_cb, &line2);
-  test_wait_until (f->context, line2 != NULL);
+  test_wait_until (f->env.context, line2 != NULL);
   g_assert_cmpstr (line2, ==, "MAIL FROM:<a@example.org>");
 
   line3 = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
@@ -745,7 +734,7 @@ test_close_async (Fixture       *f,
 
   g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb, &op);
   g_assert_false (op.done);
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_no_error (op.error);
   g_assert_true (op.ok);
   g_assert_true (g_io_stream_is_closed (f->client));
@@ -919,9 +908,9 @@ test_split_record (Fixture       *f,
 
   /* The fixture's connection is not used: this one goes through a proxy. */
   proxy = test_proxy_new (&pair.client_conn, &pair.server_conn);
-  pair.client = gsecsock_secure_socket_new (f->client_ctx, G_IO_STREAM (pair.client_conn), "localhost", &error);
+  pair.client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (pair.client_conn), "localhost", &error);
   g_assert_no_error (error);
-  pair.server = gsecsock_secure_socket_new (f->server_ctx, G_IO_STREAM (pair.server_conn), NULL, &error);
+  pair.server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (pair.server_conn), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (test_tls_pair_handshake_async (&pair));
   /* A round trip: whatever the server sent after its handshake (TLS 1.3
@@ -933,22 +922,22 @@ test_split_record (Fixture       *f,
   g_assert_cmpstr (buf, ==, "pong");
 
   r->in = G_POLLABLE_INPUT_STREAM (in_of (G_IO_STREAM (pair.client)));
-  r->context = f->context;
+  r->context = f->env.context;
   r->use_read_async = use_read_async;
   split_reader_next (r);
 
-  test_proxy_split_next (proxy, f->context);
+  test_proxy_split_next (proxy, f->env.context);
   test_write_all (G_IO_STREAM (pair.server), g_bytes_get_data (payload, NULL), SPLIT_SIZE);
-  test_wait_until (f->context, test_proxy_half_sent (proxy));
+  test_wait_until (f->env.context, test_proxy_half_sent (proxy));
 
   /* The gap: half a record is there (or on its way), the rest is held. */
   calls_before = r->calls;
   gap = g_timeout_source_new (SPLIT_GAP_MS);
   g_source_set_callback (gap, set_flag_cb, &gap_over, NULL);
-  g_source_attach (gap, f->context);
+  g_source_attach (gap, f->env.context);
   while (!gap_over)
     {
-      g_main_context_iteration (f->context, TRUE);
+      g_main_context_iteration (f->env.context, TRUE);
       iterations++;
     }
   g_test_message ("during the %d ms gap: %u main loop iterations, %u reads",
@@ -959,7 +948,7 @@ test_split_record (Fixture       *f,
   g_assert_cmpuint (r->calls - calls_before, <, SPLIT_MAX_WAKEUPS);
 
   test_proxy_release (proxy);
-  test_wait_until (f->context, r->got == SPLIT_SIZE || r->error != NULL);
+  test_wait_until (f->env.context, r->got == SPLIT_SIZE || r->error != NULL);
   g_assert_no_error (r->error);
   g_assert_cmpmem (r->buf, r->got, g_bytes_get_data (payload, NULL), SPLIT_SIZE);
 
@@ -1089,8 +1078,8 @@ test_write_retry_other_data (Fixture       *f,
       g_clear_error (&error);
       source = g_pollable_output_stream_create_source (out, NULL);
       g_source_set_callback (source, (GSourceFunc) (void (*) (void)) set_writable_cb, &writable, NULL);
-      g_source_attach (source, f->context);
-      test_wait_until (f->context, writable || reader->done);
+      g_source_attach (source, f->env.context);
+      test_wait_until (f->env.context, writable || reader->done);
       g_source_destroy (source);
       g_assert_false (reader->done);
     }
@@ -1107,7 +1096,7 @@ test_write_retry_other_data (Fixture       *f,
   g_byte_array_append (expected, g_bytes_get_data (b, NULL), written);
 
   g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb_store, &closed);
-  test_wait_until (f->context, closed.done && reader->done);
+  test_wait_until (f->env.context, closed.done && reader->done);
   g_assert_no_error (closed.error);
   g_assert_true (closed.ok);
   g_assert_no_error (reader->error);
@@ -1245,7 +1234,7 @@ test_truncation_allowed (Fixture       *f,
   test_read_exact (f->client, buf, 7);
   /* Asynchronously this time. */
   g_input_stream_read_async (in_of (f->client), buf, sizeof buf, G_PRIORITY_DEFAULT, NULL, read_cb, &op);
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_no_error (op.error);
   g_assert_true (op.ok);
 }
@@ -1272,10 +1261,10 @@ test_cancel_read_async (Fixture       *f,
     GSource *idle = g_idle_source_new ();
 
     g_source_set_callback (idle, cancel_cb, cancellable, NULL);
-    g_source_attach (idle, f->context);
+    g_source_attach (idle, f->env.context);
     g_source_unref (idle);
   }
-  test_wait_until (f->context, op.done);
+  test_wait_until (f->env.context, op.done);
   g_assert_error (op.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* Nothing was lost: the socket still works afterwards. */
@@ -1284,7 +1273,7 @@ test_cancel_read_async (Fixture       *f,
   g_assert_cmpmem (buf, 5, "after", 5);
   test_op_clear (&op);
   /* And the cancelled callback does not come back. */
-  test_run_context_for (f->context, 50);
+  test_run_context_for (f->env.context, 50);
 }
 
 typedef struct {

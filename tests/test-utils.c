@@ -792,3 +792,23 @@ test_error_message_contains (const GError *error,
 
   return strstr (haystack, folded) != NULL;
 }
+
+void
+test_env_setup (TestEnv    *env,
+                const char *server_chain,
+                const char *server_key)
+{
+  env->context = g_main_context_new ();
+  g_main_context_push_thread_default (env->context);
+  env->client_ctx = test_make_client_context ();
+  env->server_ctx = server_chain ? test_make_server_context (server_chain, server_key) : NULL;
+}
+
+void
+test_env_teardown (TestEnv *env)
+{
+  g_clear_object (&env->client_ctx);
+  g_clear_object (&env->server_ctx);
+  g_main_context_pop_thread_default (env->context);
+  g_clear_pointer (&env->context, g_main_context_unref);
+}

@@ -229,4 +229,20 @@ gboolean test_error_message_contains (const GError *error,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestWatchdog, test_watchdog_stop)
 
+
+/* What every TLS test fixture starts from: a main context of its own,
+ * pushed as the thread-default one (so nothing a test leaves pending runs in
+ * the next test), a client context that trusts only the test CA, and, when
+ * @server_chain is not NULL, a server context presenting that certificate. */
+typedef struct {
+  GMainContext *context;
+  GSecSockSecureSocketContext *client_ctx;
+  GSecSockSecureSocketContext *server_ctx;
+} TestEnv;
+
+void test_env_setup    (TestEnv    *env,
+                        const char *server_chain,
+                        const char *server_key);
+void test_env_teardown (TestEnv    *env);
+
 G_END_DECLS

@@ -7,9 +7,7 @@
 #include <string.h>
 
 typedef struct {
-  GMainContext *context;
-  GSecSockSecureSocketContext *client_ctx;
-  GSecSockSecureSocketContext *server_ctx;
+  TestEnv env;
   TestTlsPair pair;
 } Fixture;
 
@@ -17,9 +15,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
-  f->client_ctx = test_make_client_context ();
+  test_env_setup (&f->env, NULL, NULL);
 }
 
 static void
@@ -27,10 +23,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   test_tls_pair_clear (&f->pair);
-  g_clear_object (&f->client_ctx);
-  g_clear_object (&f->server_ctx);
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  test_env_teardown (&f->env);
 }
 
 typedef struct {
@@ -161,10 +154,10 @@ run_case (Fixture          *f,
           const VerifyCase *tc,
           gboolean          sync)
 {
-  f->server_ctx = test_make_server_context (tc->chain, tc->key);
+  f->env.server_ctx = test_make_server_context (tc->chain, tc->key);
   if (tc->no_verify)
-    gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", tc->peer_name);
+    gsecsock_secure_socket_context_set_verify_peer (f->env.client_ctx, FALSE);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", tc->peer_name);
   if (sync)
     test_tls_pair_handshake_sync (&f->pair);
   else
@@ -190,7 +183,7 @@ static void
 test_case_tls12 (Fixture       *f,
                  gconstpointer  data)
 {
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
   run_case (f, data, FALSE);
   if (f->pair.client_op.ok)
     g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
@@ -229,10 +222,10 @@ test_no_verify_session_not_resumed (Fixture       *f,
   GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
   GSecSockCertificateFlags flags = GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA;
 
-  f->server_ctx = test_make_server_context ("selfsigned.pem", "selfsigned.key");
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
-  gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("selfsigned.pem", "selfsigned.key");
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  gsecsock_secure_socket_context_set_verify_peer (f->env.client_ctx, FALSE);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmpint (gsecsock_secure_socket_get_protocol_version (f->pair.client), ==, version);
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, flags);
@@ -241,8 +234,8 @@ test_no_verify_session_not_resumed (Fixture       *f,
 
   /* Same context, same peer name, now verifying: a full handshake, which
    * rejects the certificate. */
-  gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, TRUE);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  gsecsock_secure_socket_context_set_verify_peer (f->env.client_ctx, TRUE);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.client));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
@@ -262,13 +255,13 @@ test_no_verify_errors_every_time (Fixture       *f,
   GSecSockCertificateFlags flags = GSECSOCK_CERTIFICATE_SELF_SIGNED | GSECSOCK_CERTIFICATE_UNKNOWN_CA;
   g_autoptr(GSecSockCertificate) leaf = test_load_certificate ("selfsigned.pem");
 
-  f->server_ctx = test_make_server_context ("selfsigned.pem", "selfsigned.key");
-  gsecsock_secure_socket_context_set_max_protocol_version (f->client_ctx, version);
-  gsecsock_secure_socket_context_set_verify_peer (f->client_ctx, FALSE);
+  f->env.server_ctx = test_make_server_context ("selfsigned.pem", "selfsigned.key");
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  gsecsock_secure_socket_context_set_verify_peer (f->env.client_ctx, FALSE);
   for (guint i = 0; i < 3; i++)
     {
       test_tls_pair_clear (&f->pair);
-      test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+      test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
       g_assert_true (test_tls_pair_handshake_async (&f->pair));
       g_test_message ("connection %u: session reused: %d", i,
                       gsecsock_secure_socket_get_session_reused (f->pair.client));
@@ -287,14 +280,14 @@ test_ipv6_literal (Fixture       *f,
       g_test_skip ("IPv6 loopback (::1) is not available");
       return;
     }
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "::1", "::1");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "::1", "::1");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
 
   /* ::2 is not in the certificate's IP SANs. */
   test_tls_pair_clear (&f->pair);
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "::1", "::2");
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "::1", "::2");
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_BAD_IDENTITY);
@@ -312,8 +305,8 @@ test_trust_bundle_completes_chain (Fixture       *f,
   gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
   g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (ctx, test_pki_path ("bundle.pem"), &error));
   g_assert_no_error (error);
-  f->server_ctx = test_make_server_context ("server.pem", "server.key");
-  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
 }
@@ -327,8 +320,8 @@ test_trust_anchor_object (Fixture       *f,
 
   gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
   gsecsock_secure_socket_context_add_trust_anchor (ctx, ca);
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
 }
@@ -341,8 +334,8 @@ test_trust_none (Fixture       *f,
 
   /* No trust at all: nothing verifies, and it says so. */
   gsecsock_secure_socket_context_set_use_system_trust (ctx, FALSE);
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   g_test_message ("client error: %s", f->pair.client_op.error->message);
@@ -360,8 +353,8 @@ test_trust_system_only (Fixture       *f,
 
   /* The test CA is not in the system store: the (complete, as usual
    * without the root) chain ends in an unknown CA. */
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   g_test_message ("client error: %s", f->pair.client_op.error->message);
@@ -382,8 +375,8 @@ test_trust_system_and_anchor (Fixture       *f,
   g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (ctx, test_pki_path ("ca.pem"), &error));
   g_assert_no_error (error);
   g_assert_true (gsecsock_secure_socket_context_get_use_system_trust (ctx));
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
 }
@@ -412,8 +405,8 @@ test_client_cert_ok (Fixture       *f,
   g_autoptr(GSecSockCertificate) second = NULL;
   GListModel *chain;
 
-  f->server_ctx = make_verifying_server ();
-  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_true (gsecsock_certificate_equal (gsecsock_secure_socket_get_peer_certificate (f->pair.server), client_cert));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.server), ==, 0);
@@ -463,8 +456,8 @@ test_client_cert_missing (Fixture       *f,
 {
   g_autoptr(GError) client_error = NULL;
 
-  f->server_ctx = make_verifying_server ();
-  test_tls_pair_init (&f->pair, f->client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   client_error = client_error_after_rejection (f);
 
   g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
@@ -487,16 +480,16 @@ test_client_cert_untrusted (Fixture       *f,
 
   /* The server trusts only the untrusted CA; the client presents a good
    * certificate from the test CA, which this server does not know. */
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  gsecsock_secure_socket_context_set_verify_peer (f->server_ctx, TRUE);
-  gsecsock_secure_socket_context_set_use_system_trust (f->server_ctx, FALSE);
-  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->server_ctx, test_pki_path ("untrusted-ca.pem"), &error));
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  gsecsock_secure_socket_context_set_verify_peer (f->env.server_ctx, TRUE);
+  gsecsock_secure_socket_context_set_use_system_trust (f->env.server_ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->env.server_ctx, test_pki_path ("untrusted-ca.pem"), &error));
   g_assert_no_error (error);
   g_assert_true (gsecsock_secure_socket_context_load_certificate_file (client_ctx, test_pki_path ("client-chain.pem"),
                                                                       test_pki_path ("client.key"), &error));
   g_assert_no_error (error);
 
-  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   client_error = client_error_after_rejection (f);
 
   g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
@@ -515,8 +508,8 @@ test_client_cert_wrong_purpose (Fixture       *f,
   g_autoptr(GError) client_error = NULL;
 
   /* A server certificate (serverAuth only) used as a client certificate. */
-  f->server_ctx = make_verifying_server ();
-  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = make_verifying_server ();
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   client_error = client_error_after_rejection (f);
 
   g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
@@ -531,8 +524,8 @@ test_client_cert_optional_not_requested (Fixture       *f,
   g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context_with_certificate ("client-chain.pem", "client.key");
 
   /* A server that does not ask for a certificate never sees one. */
-  f->server_ctx = test_make_server_context ("server-chain.pem", "server.key");
-  test_tls_pair_init (&f->pair, client_ctx, f->server_ctx, "127.0.0.1", "localhost");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
   g_assert_true (test_tls_pair_handshake_async (&f->pair));
   g_assert_null (gsecsock_secure_socket_get_peer_certificate (f->pair.server));
 }
