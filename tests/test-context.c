@@ -427,6 +427,35 @@ test_trust_anchor_file_ok (void)
   g_assert_true (gsecsock_secure_socket_context_get_use_system_trust (ctx));
 }
 
+/* The registered types are what bindings see: names and nicks are API. */
+static void
+test_types_registered (void)
+{
+  g_autoptr(GEnumClass) mode = g_type_class_ref (GSECSOCK_TYPE_MODE);
+  g_autoptr(GEnumClass) version = g_type_class_ref (GSECSOCK_TYPE_PROTOCOL_VERSION);
+  g_autoptr(GFlagsClass) flags = g_type_class_ref (GSECSOCK_TYPE_CERTIFICATE_FLAGS);
+  g_autoptr(GEnumClass) errors = g_type_class_ref (GSECSOCK_TYPE_ERROR);
+
+  g_assert_cmpstr (g_type_name (GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT), ==, "GSecSockSecureSocketContext");
+  g_assert_cmpstr (g_type_name (GSECSOCK_TYPE_SECURE_SOCKET), ==, "GSecSockSecureSocket");
+  g_assert_cmpstr (g_type_name (GSECSOCK_TYPE_CERTIFICATE), ==, "GSecSockCertificate");
+  g_assert_true (g_type_is_a (GSECSOCK_TYPE_SECURE_SOCKET, G_TYPE_IO_STREAM));
+  g_assert_true (G_TYPE_IS_FINAL (GSECSOCK_TYPE_SECURE_SOCKET));
+  g_assert_true (G_TYPE_IS_FINAL (GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT));
+  g_assert_true (G_TYPE_IS_FINAL (GSECSOCK_TYPE_CERTIFICATE));
+
+  g_assert_cmpstr (g_type_name (GSECSOCK_TYPE_MODE), ==, "GSecSockMode");
+  g_assert_cmpstr (g_enum_get_value (mode, GSECSOCK_MODE_SERVER)->value_nick, ==, "server");
+  g_assert_cmpstr (g_enum_get_value (version, GSECSOCK_PROTOCOL_VERSION_TLS_1_3)->value_nick, ==, "tls-1-3");
+  g_assert_cmpint (g_enum_get_value_by_nick (version, "tls-1-2")->value, ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  g_assert_cmpstr (g_flags_get_first_value (flags, GSECSOCK_CERTIFICATE_EXPIRED)->value_nick, ==, "expired");
+  g_assert_cmpuint (flags->mask, ==, (GSECSOCK_CERTIFICATE_GENERIC_ERROR << 1) - 1);
+  g_assert_cmpstr (g_enum_get_value (errors, GSECSOCK_ERROR_NOT_TLS)->value_nick, ==, "not-tls");
+
+  g_assert_cmpstr (g_quark_to_string (GSECSOCK_ERROR), ==, "gsecsock-error-quark");
+  g_assert_cmpuint (gsecsock_error_quark (), ==, GSECSOCK_ERROR);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -453,6 +482,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &trust_cases[i], test_trust_anchor_file_bad);
     }
   g_test_add_func ("/context/trust-anchor-file/ok", test_trust_anchor_file_ok);
+  g_test_add_func ("/context/types/registered", test_types_registered);
 
   return g_test_run ();
 }
