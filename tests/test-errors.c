@@ -28,19 +28,6 @@ fixture_teardown (Fixture       *f,
   test_env_teardown (&f->env);
 }
 
-static void
-handshake_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  TestOp *op = user_data;
-
-  /* Exactly one callback per call. */
-  g_assert_false (op->done);
-  op->ok = gsecsock_secure_socket_handshake_finish (GSECSOCK_SECURE_SOCKET (source), result, &op->error);
-  op->done = TRUE;
-}
-
 /* Misuse, caught when the socket is made. */
 static void
 test_misuse_not_pollable (Fixture       *f,
@@ -121,8 +108,8 @@ test_no_verify_no_peer_name (Fixture       *f,
   g_assert_no_error (error);
   g_assert_null (gsecsock_secure_socket_get_peer_name (client));
 
-  gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, handshake_cb, &s);
-  gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, handshake_cb, &c);
+  gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &s);
+  gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &c);
   test_wait_until (f->env.context, c.done && s.done);
   g_assert_no_error (c.error);
   g_assert_no_error (s.error);
@@ -152,7 +139,7 @@ assert_client_gets_not_tls (Fixture    *f,
     }
   else
     {
-      gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
+      gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &op);
       test_wait_until (f->env.context, op.done);
     }
   g_assert_false (op.ok);
@@ -194,7 +181,7 @@ assert_server_gets_not_tls (Fixture    *f,
   test_write_all (G_IO_STREAM (f->client_conn), request, strlen (request));
   sock = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
   g_assert_no_error (error);
-  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
+  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &op);
   test_wait_until (f->env.context, op.done);
   g_assert_false (op.ok);
   g_assert_error (op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_NOT_TLS);
@@ -289,7 +276,7 @@ test_peer_closes_during_handshake (Fixture       *f,
   thread = g_thread_new ("hello-reader", hello_reader_thread, &h);
   sock = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   g_assert_no_error (error);
-  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, handshake_cb, &op);
+  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &op);
   test_wait_until (f->env.context, op.done);
   hello_reader_release (&h, thread);
 
@@ -322,8 +309,8 @@ test_garbage_after_handshake (Fixture       *f,
   client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (f->client_conn), "localhost", &error);
   server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (f->server_conn), NULL, &error);
   g_assert_no_error (error);
-  gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, handshake_cb, &s);
-  gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, handshake_cb, &c);
+  gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &s);
+  gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &c);
   test_wait_until (f->env.context, c.done && s.done);
   g_assert_no_error (c.error);
   g_assert_no_error (s.error);
@@ -372,7 +359,7 @@ test_cancel_async (Fixture       *f,
 
   if (when == CANCEL_BEFORE)
     g_cancellable_cancel (cancellable);
-  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, cancellable, handshake_cb, &op);
+  gsecsock_secure_socket_handshake_async (sock, G_PRIORITY_DEFAULT, cancellable, test_handshake_cb, &op);
   /* Never from inside the _async call, even when already cancelled. */
   g_assert_false (op.done);
 
@@ -395,7 +382,7 @@ test_cancel_async (Fixture       *f,
   g_assert_false (op.ok);
   g_assert_error (op.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (gsecsock_secure_socket_get_handshake_complete (sock));
-  /* Nothing left behind fires later (handshake_cb would abort). */
+  /* Nothing left behind fires later (test_handshake_cb would abort). */
   test_run_context_for (f->env.context, 100);
   test_op_clear (&op);
 

@@ -714,17 +714,6 @@ test_close_clean_eof (Fixture       *f,
 }
 
 static void
-close_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  TestOp *op = user_data;
-
-  op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
-  op->done = TRUE;
-}
-
-static void
 test_close_async (Fixture       *f,
                   gconstpointer  data)
 {
@@ -732,7 +721,7 @@ test_close_async (Fixture       *f,
   TestOp op = { 0 };
   char buf[16];
 
-  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb, &op);
+  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, test_close_cb, &op);
   g_assert_false (op.done);
   test_wait_until (f->env.context, op.done);
   g_assert_no_error (op.error);
@@ -1024,17 +1013,6 @@ eof_reader_cb (GObject      *source,
 }
 
 static void
-close_cb_store (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  TestOp *op = user_data;
-
-  op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
-  op->done = TRUE;
-}
-
-static void
 test_write_retry_other_data (Fixture       *f,
                              gconstpointer  data)
 {
@@ -1095,7 +1073,7 @@ test_write_retry_other_data (Fixture       *f,
   g_assert_cmpuint (written, ==, 65536);
   g_byte_array_append (expected, g_bytes_get_data (b, NULL), written);
 
-  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, close_cb_store, &closed);
+  g_io_stream_close_async (f->client, G_PRIORITY_DEFAULT, NULL, test_close_cb, &closed);
   test_wait_until (f->env.context, closed.done && reader->done);
   g_assert_no_error (closed.error);
   g_assert_true (closed.ok);

@@ -353,10 +353,10 @@ test_tls_pair_clear (TestTlsPair *pair)
   test_op_clear (&pair->server_op);
 }
 
-static void
-handshake_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+test_handshake_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   TestOp *op = user_data;
 
@@ -375,9 +375,9 @@ test_tls_pair_handshake_async (TestTlsPair *pair)
   test_op_clear (&pair->client_op);
   test_op_clear (&pair->server_op);
   gsecsock_secure_socket_handshake_async (pair->server, G_PRIORITY_DEFAULT, NULL,
-                                          handshake_cb, &pair->server_op);
+                                          test_handshake_cb, &pair->server_op);
   gsecsock_secure_socket_handshake_async (pair->client, G_PRIORITY_DEFAULT, NULL,
-                                          handshake_cb, &pair->client_op);
+                                          test_handshake_cb, &pair->client_op);
   /* GIO convention: callbacks never run from inside the _async call. */
   g_assert_false (pair->client_op.done);
   g_assert_false (pair->server_op.done);
@@ -811,4 +811,16 @@ test_env_teardown (TestEnv *env)
   g_clear_object (&env->server_ctx);
   g_main_context_pop_thread_default (env->context);
   g_clear_pointer (&env->context, g_main_context_unref);
+}
+
+void
+test_close_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  TestOp *op = user_data;
+
+  g_assert_false (op->done);
+  op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
+  op->done = TRUE;
 }

@@ -108,6 +108,11 @@ typedef struct {
 
 void test_op_clear (TestOp *op);
 
+/* GAsyncReadyCallbacks that store the outcome of a handshake or a close in
+ * the TestOp given as user data (and assert they run once). */
+void test_handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+void test_close_cb     (GObject *source, GAsyncResult *result, gpointer user_data);
+
 /* A client and a server secure socket over a loopback TCP connection. */
 typedef struct {
   GSocketConnection *client_conn;
