@@ -770,17 +770,9 @@ handshake_step (GSecSockSecureSocket  *self,
   self->handshake_owner_thread = blocking ? g_thread_self () : NULL;
   g_mutex_unlock (&self->lock);
 
+  /* On STEP_WOULD_BLOCK ownership is kept while the caller waits. */
   result = step (self, OP_HANDSHAKE, NULL, 0, &ignored, wants, error);
-  if (result == STEP_DONE)
-    return TRUE;
-  if (result == STEP_WOULD_BLOCK && blocking)
-    {
-      /* Keep ownership while this thread waits. */
-      return FALSE;
-    }
-  if (result == STEP_WOULD_BLOCK)
-    return FALSE;
-  return FALSE;
+  return result == STEP_DONE;
 }
 
 /* Fails the running handshake with @error (a cancellation, a transport
@@ -897,8 +889,6 @@ transfer (GSecSockSecureSocket  *self,
             }
         }
 
-      if (op == OP_READ && count > G_MAXINT)
-        count = G_MAXINT;
       result = step (self, op, buffer, count, &done, &wants, &local_error);
       if (result == STEP_DONE)
         return done;
