@@ -19,9 +19,6 @@ BIO      *gsecsock_bio_new                 (GPollableInputStream  *input,
 GError   *gsecsock_bio_steal_read_error    (BIO *bio);
 GError   *gsecsock_bio_steal_write_error   (BIO *bio);
 
-/* Whether the transport reached end-of-file. */
-gboolean  gsecsock_bio_read_eof            (BIO *bio);
-
 /* Whether the very first bytes received could not start a TLS record (the
  * peer speaks another protocol), and what they were, for the message. */
 gboolean  gsecsock_bio_peer_is_not_tls     (BIO *bio);

@@ -189,13 +189,6 @@ gsecsock_bio_steal_write_error (BIO *bio)
   return g_steal_pointer (&state->write_error);
 }
 
-gboolean
-gsecsock_bio_read_eof (BIO *bio)
-{
-  GSecSockBio *state = BIO_get_data (bio);
-  return state->read_eof;
-}
-
 guint64
 gsecsock_bio_bytes_read (BIO *bio)
 {

@@ -290,9 +290,8 @@ forget_sessions_locked (GSecSockSecureSocketContext *self)
   g_hash_table_remove_all (self->sessions);
 }
 
-static gboolean
-rebuild_trust_store (GSecSockSecureSocketContext  *self,
-                     GError                      **error)
+static void
+rebuild_trust_store (GSecSockSecureSocketContext *self)
 {
   X509_STORE *store = X509_STORE_new ();
 
@@ -319,7 +318,6 @@ rebuild_trust_store (GSecSockSecureSocketContext  *self,
   g_clear_pointer (&self->trust_store, X509_STORE_free);
   self->trust_store = store;
   self->trust_dirty = FALSE;
-  return TRUE;
 }
 
 SSL *
@@ -340,11 +338,8 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
     }
 
   g_mutex_lock (&self->lock);
-  if (self->trust_dirty && !rebuild_trust_store (self, error))
-    {
-      g_mutex_unlock (&self->lock);
-      return NULL;
-    }
+  if (self->trust_dirty)
+    rebuild_trust_store (self);
   ssl = SSL_new (self->ssl_ctx);
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");

@@ -253,7 +253,7 @@ map_failure (GSecSockSecureSocket *self,
              GError              **error)
 {
   unsigned long code = 0, first_code = 0;
-  int reason = 0, version_reason = 0, not_tls_reason = 0, alert = -1;
+  int version_reason = 0, not_tls_reason = 0, alert = -1;
   gboolean verify_failed = FALSE, eof = FALSE, alpn = FALSE, no_cert = FALSE;
   g_autoptr(GError) transport_error = NULL;
   const char *during = op == OP_HANDSHAKE ? "TLS handshake" : "TLS connection";
@@ -288,8 +288,6 @@ map_failure (GSecSockSecureSocket *self,
         not_tls_reason = r;
       else if (reason_alert (r) >= 0)
         alert = reason_alert (r);
-      if (reason == 0)
-        reason = r;
     }
 
   /* Transport errors stay what they are (G_IO_ERROR). */

@@ -870,18 +870,6 @@ test_no_threads (Fixture       *f,
   g_test_trap_assert_passed ();
 }
 
-static void
-handshake_done_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  TestOp *op = user_data;
-
-  g_assert_false (op->done);
-  op->ok = gsecsock_secure_socket_handshake_finish (GSECSOCK_SECURE_SOCKET (source), result, &op->error);
-  op->done = TRUE;
-}
-
 /* Several callers at once on one socket: one drives the handshake, the
  * others wait for it and then do their I/O. */
 typedef struct {
@@ -977,7 +965,7 @@ test_concurrent_async_handshake_and_blocking_write (Fixture       *f,
    * blocks in a write on the client: it must wait for the handshake the
    * main loop runs, then send. */
   gsecsock_secure_socket_handshake_async (f->pair.server, G_PRIORITY_DEFAULT, NULL, test_store_result_cb, &read_result);
-  gsecsock_secure_socket_handshake_async (f->pair.client, G_PRIORITY_DEFAULT, NULL, handshake_done_cb, &f->pair.client_op);
+  gsecsock_secure_socket_handshake_async (f->pair.client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &f->pair.client_op);
   writer.sock = f->pair.client;
   thread = g_thread_new ("client-writer", write_caller_thread, &writer);
 
