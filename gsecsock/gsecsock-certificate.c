@@ -15,6 +15,7 @@
 
 #include "gsecsock-certificate-private.h"
 #include "gsecsock-error.h"
+#include "gsecsock-password-private.h"
 
 /**
  * GSecSockCertificate:
@@ -33,6 +34,15 @@
  * [class@GSecSock.SecureSocket] also hands out the certificates its peer
  * presented.
  *
+ * A certificate may also carry its private key, which makes it an identity
+ * that can be presented to a peer: see
+ * [ctor@GSecSock.Certificate.new_from_files],
+ * [method@GSecSock.SecureSocketContext.load_identity] and
+ * [property@GSecSock.Certificate:has-private-key]. Such a certificate also
+ * keeps the intermediate certificates that were loaded with it, which are
+ * sent after it. Neither the key nor these certificates take part in
+ * [method@GSecSock.Certificate.equal].
+ *
  * Only these constructors make a usable certificate: an instance created
  * with g_object_new() holds no certificate, and its methods refuse to work on
  * it.
@@ -48,6 +58,8 @@ struct _GSecSockCertificate
   GObject parent_instance;
 
   X509 *x509;
+  EVP_PKEY *private_key;        /* NULL unless loaded with its key */
+  STACK_OF(X509) *chain;        /* issuers to send after x509, or NULL */
 
   /* Computed once at creation: the object is immutable, these are asked for
    * often (pinning, equality), and doing it up front keeps every getter
@@ -71,6 +83,7 @@ enum {
   PROP_DNS_NAMES,
   PROP_IP_ADDRESSES,
   PROP_IS_CA,
+  PROP_HAS_PRIVATE_KEY,
   N_PROPS
 };
 
@@ -288,28 +301,17 @@ looks_like_der (const char *data,
   return length > 0 && (guint8) data[0] == 0x30;
 }
 
-/* All certificates of a file (or only the first): PEM if it has a PEM
- * block, DER otherwise. */
-static GPtrArray *
-load_file (const char  *path,
-           gboolean     first_only,
-           GError     **error)
+/* All certificates of the contents of the file @path (or only the
+ * first): PEM if it has a PEM block, DER otherwise. */
+GPtrArray *
+gsecsock_certificate_parse_file_contents (const char  *path,
+                                          const char  *contents,
+                                          gsize        length,
+                                          gboolean     first_only,
+                                          GError     **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
-  g_autofree char *contents = NULL;
   g_autofree char *reason = NULL;
-  gsize length = 0;
-
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      /* g_file_get_contents() names the file and the cause already; map
-       * GFileError to GIOError, the domain of a GIO-based library. */
-      g_set_error (error, G_IO_ERROR,
-                   g_io_error_from_file_error ((GFileError) local_error->code),
-                   _("Could not read certificate file: %s"), local_error->message);
-      return NULL;
-    }
 
   if (length == 0)
     {
@@ -374,6 +376,27 @@ load_file (const char  *path,
   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
                _("“%s” holds no PEM or DER certificate"), path);
   return NULL;
+}
+
+static GPtrArray *
+load_file (const char  *path,
+           gboolean     first_only,
+           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      /* g_file_get_contents() names the file and the cause already; map
+       * GFileError to GIOError, the domain of a GIO-based library. */
+      g_set_error (error, G_IO_ERROR,
+                   g_io_error_from_file_error ((GFileError) local_error->code),
+                   _("Could not read certificate file: %s"), local_error->message);
+      return NULL;
+    }
+  return gsecsock_certificate_parse_file_contents (path, contents, length, first_only, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -532,6 +555,9 @@ gsecsock_certificate_finalize (GObject *object)
   GSecSockCertificate *self = GSECSOCK_CERTIFICATE (object);
 
   X509_free (self->x509);
+  EVP_PKEY_free (self->private_key);
+  if (self->chain != NULL)
+    sk_X509_pop_free (self->chain, X509_free);
   g_clear_pointer (&self->der, g_bytes_unref);
   g_free (self->fingerprint_sha256);
   g_free (self->fingerprint_sha1);
@@ -587,6 +613,9 @@ gsecsock_certificate_get_property (GObject    *object,
       break;
     case PROP_IS_CA:
       g_value_set_boolean (value, gsecsock_certificate_get_is_ca (self));
+      break;
+    case PROP_HAS_PRIVATE_KEY:
+      g_value_set_boolean (value, self->private_key != NULL);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -728,6 +757,22 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GSecSockCertificate:has-private-key: (getter get_has_private_key)
+   *
+   * Whether the certificate carries its private key, so that it can be
+   * presented to a peer (see
+   * [method@GSecSock.SecureSocketContext.set_certificate]). Certificates
+   * loaded with [ctor@GSecSock.Certificate.new_from_files] or
+   * [method@GSecSock.SecureSocketContext.load_identity] do; the others,
+   * including the peer's certificates, do not. The key itself is never
+   * exposed.
+   */
+  properties[PROP_HAS_PRIVATE_KEY] =
+    g_param_spec_boolean ("has-private-key", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -770,6 +815,31 @@ gsecsock_certificate_new_from_x509 (X509 *x509)
   return self;
 }
 
+GSecSockCertificate *
+gsecsock_certificate_new_with_key (X509           *leaf,
+                                   EVP_PKEY       *key,
+                                   STACK_OF(X509) *chain)
+{
+  GSecSockCertificate *self;
+
+  g_return_val_if_fail (leaf != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  self = gsecsock_certificate_new_from_x509 (leaf);
+  if (self == NULL)
+    return NULL;
+
+  EVP_PKEY_up_ref (key);
+  self->private_key = key;
+  if (chain != NULL && sk_X509_num (chain) > 0)
+    {
+      self->chain = X509_chain_up_ref (chain);
+      if (self->chain == NULL)
+        g_error ("%s: out of memory", G_STRFUNC);
+    }
+  return self;
+}
+
 X509 *
 gsecsock_certificate_get_x509 (GSecSockCertificate *self)
 {
@@ -777,6 +847,29 @@ gsecsock_certificate_get_x509 (GSecSockCertificate *self)
   g_return_val_if_fail (self->x509 != NULL, NULL);
 
   return self->x509;
+}
+
+EVP_PKEY *
+gsecsock_certificate_get_private_key (GSecSockCertificate *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_CERTIFICATE (self), NULL);
+
+  return self->private_key;
+}
+
+STACK_OF(X509) *
+gsecsock_certificate_get_chain (GSecSockCertificate *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_CERTIFICATE (self), NULL);
+
+  return self->chain;
+}
+
+gboolean
+gsecsock_certificate_looks_like_pem (const char *data,
+                                     gsize       length)
+{
+  return looks_like_pem (data, length);
 }
 
 /* Wraps @x509, consuming the caller's reference. */
@@ -967,6 +1060,51 @@ gsecsock_certificate_list_new_from_file (const char  *path,
   for (guint i = certs->len; i > 0; i--)
     list = g_list_prepend (list, gsecsock_certificate_new_from_x509 (g_ptr_array_index (certs, i - 1)));
   return list;
+}
+
+/**
+ * gsecsock_certificate_new_from_files: (constructor)
+ * @cert_path: (type filename): a PEM file with the certificate, optionally
+ *   followed by the intermediate certificates of its chain (and the private
+ *   key, if @key_path is %NULL)
+ * @key_path: (type filename) (nullable): a PEM file with the certificate's
+ *   private key, or %NULL if the key is in @cert_path
+ * @error: return location for a #GError
+ *
+ * Reads a certificate together with its private key, making an identity
+ * that can be presented to a peer, for example with
+ * [method@GSecSock.SecureSocketContext.set_certificate] or as a client
+ * certificate. The intermediate certificates that follow the first one in
+ * @cert_path are kept with it, to be sent after it.
+ *
+ * The key may be PEM in any of OpenSSL's forms (PKCS#8, or the traditional
+ * RSA, EC and DSA forms), but must not be encrypted: there is no way to ask
+ * for a password here. To load an encrypted key, or a PKCS#12 file that
+ * needs a password, use
+ * [method@GSecSock.SecureSocketContext.load_identity], which asks for it
+ * with [signal@GSecSock.SecureSocketContext::password-requested]. (A
+ * PKCS#12 file without a password is accepted as @cert_path, with
+ * @key_path %NULL.)
+ *
+ * Errors, all in the %GSECSOCK_ERROR domain and naming the file at fault:
+ * %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if @cert_path cannot be read or
+ * holds no valid certificate, %GSECSOCK_ERROR_BAD_KEY_FILE if the key file
+ * cannot be read or holds no private key, %GSECSOCK_ERROR_BAD_PASSWORD if
+ * the key is encrypted, and %GSECSOCK_ERROR_KEY_MISMATCH if the key does
+ * not belong to the certificate.
+ *
+ * Returns: (transfer full): the certificate, carrying its private key, or
+ *   %NULL on error
+ */
+GSecSockCertificate *
+gsecsock_certificate_new_from_files (const char  *cert_path,
+                                     const char  *key_path,
+                                     GError     **error)
+{
+  g_return_val_if_fail (cert_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return gsecsock_load_identity (NULL, cert_path, key_path, GSECSOCK_IDENTITY_ANY, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1184,6 +1322,23 @@ gsecsock_certificate_get_is_ca (GSecSockCertificate *self)
   /* Caching the extensions may have queued an error for a malformed one. */
   ERR_pop_to_mark ();
   return is_ca;
+}
+
+/**
+ * gsecsock_certificate_get_has_private_key: (get-property has-private-key)
+ * @self: a certificate
+ *
+ * Gets whether the certificate carries its private key; see
+ * [property@GSecSock.Certificate:has-private-key].
+ *
+ * Returns: %TRUE if @self carries its private key
+ */
+gboolean
+gsecsock_certificate_get_has_private_key (GSecSockCertificate *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_CERTIFICATE (self), FALSE);
+
+  return self->private_key != NULL;
 }
 
 /**

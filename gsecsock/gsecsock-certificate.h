@@ -25,6 +25,10 @@ GSECSOCK_AVAILABLE_IN_ALL
 GSecSockCertificate *gsecsock_certificate_new_from_der  (GBytes      *der,
                                                          GError     **error);
 GSECSOCK_AVAILABLE_IN_ALL
+GSecSockCertificate *gsecsock_certificate_new_from_files (const char  *cert_path,
+                                                          const char  *key_path,
+                                                          GError     **error);
+GSECSOCK_AVAILABLE_IN_ALL
 GList               *gsecsock_certificate_list_new_from_file (const char  *path,
                                                               GError     **error);
 
@@ -48,6 +52,8 @@ GSECSOCK_AVAILABLE_IN_ALL
 GStrv       gsecsock_certificate_get_ip_addresses       (GSecSockCertificate *self);
 GSECSOCK_AVAILABLE_IN_ALL
 gboolean    gsecsock_certificate_get_is_ca              (GSecSockCertificate *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean    gsecsock_certificate_get_has_private_key    (GSecSockCertificate *self);
 GSECSOCK_AVAILABLE_IN_ALL
 GBytes     *gsecsock_certificate_get_der                (GSecSockCertificate *self);
 GSECSOCK_AVAILABLE_IN_ALL

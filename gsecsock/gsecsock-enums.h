@@ -84,4 +84,64 @@ typedef enum /*< flags,underscore_name=gsecsock_certificate_flags >*/ {
   GSECSOCK_CERTIFICATE_GENERIC_ERROR    = 1 << 8,
 } GSecSockCertificateFlags;
 
+/**
+ * GSecSockHandshakeInfoFlags:
+ * @GSECSOCK_HANDSHAKE_INFO_NONE: no flag.
+ * @GSECSOCK_HANDSHAKE_INFO_CONNECT: the event comes from a client socket.
+ * @GSECSOCK_HANDSHAKE_INFO_ACCEPT: the event comes from a server socket.
+ * @GSECSOCK_HANDSHAKE_INFO_STATE: the handshake moved to a new state; the
+ *   description is the state's name (OpenSSL's `SSL_state_string_long()`,
+ *   for example "SSLv3/TLS write client hello").
+ * @GSECSOCK_HANDSHAKE_INFO_EXIT: a handshake step returned, because it
+ *   finished, failed or must wait for the peer; the value is OpenSSL's
+ *   return value (1 done, 0 or less otherwise).
+ * @GSECSOCK_HANDSHAKE_INFO_READ: with @GSECSOCK_HANDSHAKE_INFO_ALERT: the
+ *   alert was received from the peer.
+ * @GSECSOCK_HANDSHAKE_INFO_WRITE: with @GSECSOCK_HANDSHAKE_INFO_ALERT: the
+ *   alert was sent to the peer.
+ * @GSECSOCK_HANDSHAKE_INFO_ALERT: a TLS alert; the value is the alert's
+ *   description code (for example 0 for close_notify, 42 for
+ *   bad_certificate) and the description says its level and name, for
+ *   example "warning close_notify" or "fatal bad certificate".
+ * @GSECSOCK_HANDSHAKE_INFO_FATAL: with @GSECSOCK_HANDSHAKE_INFO_ALERT: the
+ *   alert is fatal (the connection ends).
+ * @GSECSOCK_HANDSHAKE_INFO_START: a handshake started.
+ * @GSECSOCK_HANDSHAKE_INFO_DONE: a handshake completed.
+ *
+ * What a [signal@GSecSock.SecureSocket::handshake-info] event reports: one
+ * of %GSECSOCK_HANDSHAKE_INFO_STATE, %GSECSOCK_HANDSHAKE_INFO_EXIT,
+ * %GSECSOCK_HANDSHAKE_INFO_ALERT, %GSECSOCK_HANDSHAKE_INFO_START or
+ * %GSECSOCK_HANDSHAKE_INFO_DONE, with the side
+ * (%GSECSOCK_HANDSHAKE_INFO_CONNECT or %GSECSOCK_HANDSHAKE_INFO_ACCEPT) and,
+ * for alerts, the direction and whether it is fatal.
+ */
+typedef enum /*< flags,underscore_name=gsecsock_handshake_info_flags >*/ {
+  GSECSOCK_HANDSHAKE_INFO_NONE    = 0,
+  GSECSOCK_HANDSHAKE_INFO_CONNECT = 1 << 0,
+  GSECSOCK_HANDSHAKE_INFO_ACCEPT  = 1 << 1,
+  GSECSOCK_HANDSHAKE_INFO_STATE   = 1 << 2,
+  GSECSOCK_HANDSHAKE_INFO_EXIT    = 1 << 3,
+  GSECSOCK_HANDSHAKE_INFO_READ    = 1 << 4,
+  GSECSOCK_HANDSHAKE_INFO_WRITE   = 1 << 5,
+  GSECSOCK_HANDSHAKE_INFO_ALERT   = 1 << 6,
+  GSECSOCK_HANDSHAKE_INFO_FATAL   = 1 << 7,
+  GSECSOCK_HANDSHAKE_INFO_START   = 1 << 8,
+  GSECSOCK_HANDSHAKE_INFO_DONE    = 1 << 9,
+} GSecSockHandshakeInfoFlags;
+
+/**
+ * GSecSockDecisionKind:
+ * @GSECSOCK_DECISION_VERIFY_CERTIFICATE: whether to accept a certificate of
+ *   the peer's chain ([signal@GSecSock.SecureSocket::verify-certificate]).
+ * @GSECSOCK_DECISION_CLIENT_CERTIFICATE: which certificate, if any, to send
+ *   to a server that asked for one
+ *   ([signal@GSecSock.SecureSocket::client-certificate-requested]).
+ *
+ * The question a [class@GSecSock.Decision] answers.
+ */
+typedef enum /*< underscore_name=gsecsock_decision_kind >*/ {
+  GSECSOCK_DECISION_VERIFY_CERTIFICATE,
+  GSECSOCK_DECISION_CLIENT_CERTIFICATE,
+} GSecSockDecisionKind;
+
 G_END_DECLS

@@ -44,6 +44,10 @@ G_BEGIN_DECLS
  * @GSECSOCK_ERROR_ALPN: no application protocol in common with the peer.
  * @GSECSOCK_ERROR_PROTOCOL: the peer broke the TLS protocol after the
  *   handshake (a corrupt, forged or unexpected record, or a fatal alert).
+ * @GSECSOCK_ERROR_BAD_PASSWORD: an encrypted private key could not be
+ *   decrypted: no password was given (the
+ *   [signal@GSecSock.SecureSocketContext::password-requested] handler
+ *   returned %NULL, or there was none), or every password tried was wrong.
  *
  * Error codes in the %GSECSOCK_ERROR domain.
  */
@@ -60,6 +64,7 @@ typedef enum /*< underscore_name=gsecsock_error >*/ {
   GSECSOCK_ERROR_MISUSE,
   GSECSOCK_ERROR_ALPN,
   GSECSOCK_ERROR_PROTOCOL,
+  GSECSOCK_ERROR_BAD_PASSWORD,
 } GSecSockError;
 
 GSECSOCK_AVAILABLE_IN_ALL

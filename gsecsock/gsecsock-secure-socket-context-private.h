@@ -18,6 +18,17 @@ void  gsecsock_secure_socket_context_resume_session (GSecSockSecureSocketContext
                                                      SSL                         *ssl,
                                                      const char                  *session_key);
 
+typedef enum {
+  CONTEXT_SIGNAL_PASSWORD_REQUESTED,
+  CONTEXT_SIGNAL_VERIFY_CERTIFICATE,
+  CONTEXT_SIGNAL_HANDSHAKE_INFO,
+  CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED,
+  N_CONTEXT_SIGNALS
+} GSecSockContextSignal;
+
+/* The id of one of the context's signals, for the socket's emissions. */
+guint gsecsock_secure_socket_context_signal (GSecSockContextSignal which);
+
 /* The SSL ex_data index that holds the owning GSecSockSecureSocket. */
 int   gsecsock_secure_socket_context_socket_index   (void);
 

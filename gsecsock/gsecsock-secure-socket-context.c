@@ -14,6 +14,8 @@
 #include "gsecsock-certificate-private.h"
 #include "gsecsock-enum-types.h"
 #include "gsecsock-error.h"
+#include "gsecsock-password-private.h"
+#include "gsecsock-secure-socket-private.h"
 #include "gsecsock-verify-private.h"
 
 /**
@@ -67,6 +69,8 @@ struct _GSecSockSecureSocketContext
   gboolean trust_dirty;         /* store must be rebuilt before next socket */
   gboolean have_certificate;
 
+  STACK_OF(X509_NAME) *client_ca_names;  /* servers: sent in CertificateRequest */
+
   GHashTable *sessions;         /* session key → SSL_SESSION*, clients only */
 };
 
@@ -86,6 +90,31 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static guint signals[N_CONTEXT_SIGNALS];
+
+guint
+gsecsock_secure_socket_context_signal (GSecSockContextSignal which)
+{
+  return signals[which];
+}
+
+/* The first handler that returns a password wins. GLib's copy of the
+ * handler's string is wiped here, before GLib frees it. */
+static gboolean
+first_password_wins (GSignalInvocationHint *hint,
+                     GValue                *return_accu,
+                     const GValue          *handler_return,
+                     gpointer               user_data)
+{
+  char *password = (char *) g_value_get_string (handler_return);
+
+  if (password == NULL)
+    return TRUE;
+  g_value_set_string (return_accu, password);
+  OPENSSL_cleanse (password, strlen (password));
+  return FALSE;
+}
 
 static int socket_ex_index = -1;
 static int context_ex_index = -1;
@@ -291,6 +320,12 @@ forget_sessions_locked (GSecSockSecureSocketContext *self)
 }
 
 static void
+sk_X509_NAME_pop_free_all (STACK_OF(X509_NAME) *names)
+{
+  sk_X509_NAME_pop_free (names, X509_NAME_free);
+}
+
+static void
 rebuild_trust_store (GSecSockSecureSocketContext *self)
 {
   X509_STORE *store = X509_STORE_new ();
@@ -318,6 +353,22 @@ rebuild_trust_store (GSecSockSecureSocketContext *self)
   g_clear_pointer (&self->trust_store, X509_STORE_free);
   self->trust_store = store;
   self->trust_dirty = FALSE;
+
+  /* A server names the authorities it accepts client certificates from,
+   * so that clients can pick the right one: the anchors added explicitly
+   * (the system's hundreds would only bloat every handshake). */
+  if (self->mode == GSECSOCK_MODE_SERVER)
+    {
+      g_clear_pointer (&self->client_ca_names, sk_X509_NAME_pop_free_all);
+      self->client_ca_names = sk_X509_NAME_new_null ();
+      for (guint i = 0; i < self->trust_anchors->len; i++)
+        {
+          X509 *anchor = g_ptr_array_index (self->trust_anchors, i);
+          X509_NAME *name = X509_NAME_dup (X509_get_subject_name (anchor));
+          if (name != NULL)
+            sk_X509_NAME_push (self->client_ca_names, name);
+        }
+    }
 }
 
 SSL *
@@ -344,6 +395,8 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
   SSL_set1_verify_cert_store (ssl, self->trust_store);
+  if (self->mode == GSECSOCK_MODE_SERVER && self->client_ca_names != NULL)
+    SSL_set_client_CA_list (ssl, SSL_dup_CA_list (self->client_ca_names));
   g_mutex_unlock (&self->lock);
 
   return ssl;
@@ -380,6 +433,10 @@ gsecsock_secure_socket_context_constructed (GObject *object)
   SSL_CTX_set_read_ahead (self->ssl_ctx, 1);
   apply_protocol_versions (self);
 
+  /* The decisions and events of the socket owning each SSL. */
+  SSL_CTX_set_info_callback (self->ssl_ctx, gsecsock_secure_socket_info_cb);
+  SSL_CTX_set_cert_cb (self->ssl_ctx, gsecsock_secure_socket_client_cert_cb, NULL);
+
   if (self->mode == GSECSOCK_MODE_SERVER)
     {
       static const unsigned char sid_ctx[] = "gsecsock";
@@ -406,6 +463,7 @@ gsecsock_secure_socket_context_finalize (GObject *object)
   g_clear_pointer (&self->ssl_ctx, SSL_CTX_free);
   g_clear_pointer (&self->trust_anchors, g_ptr_array_unref);
   g_clear_pointer (&self->trust_store, X509_STORE_free);
+  g_clear_pointer (&self->client_ca_names, sk_X509_NAME_pop_free_all);
   g_clear_pointer (&self->alpn_protocols, g_strfreev);
   g_clear_pointer (&self->alpn_wire, g_free);
   g_clear_pointer (&self->keylog_path, g_free);
@@ -607,6 +665,116 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * GSecSockSecureSocketContext::password-requested:
+   * @self: the context
+   * @description: what needs the password, for a prompt: the file and what
+   *   it holds, for example "the private key in “/etc/app/key.pem”"
+   * @attempt: 1 for the first request for this key, 2 and 3 after a wrong
+   *   password
+   *
+   * Emitted when a private key being loaded (by
+   * [method@GSecSock.SecureSocketContext.load_certificate_file],
+   * [method@GSecSock.SecureSocketContext.load_pkcs12_file] or
+   * [method@GSecSock.SecureSocketContext.load_identity]) is encrypted:
+   * PEM, traditional or PKCS#8, or PKCS#12. It is emitted synchronously, in
+   * the thread that called the loading function, never for an unencrypted
+   * key. After a wrong password it is emitted again, with @attempt
+   * incremented, up to three times in all; then loading fails with
+   * %GSECSOCK_ERROR_BAD_PASSWORD.
+   *
+   * The first handler that returns a string answers. Returning %NULL (or
+   * having no handler) cancels the loading with
+   * %GSECSOCK_ERROR_BAD_PASSWORD. gsecsock wipes its copies of the password
+   * from memory once used; a language binding may keep copies of its own.
+   *
+   * ```c
+   * static char *
+   * on_password (GSecSockSecureSocketContext *ctx, const char *description,
+   *              guint attempt, gpointer user_data)
+   * {
+   *   return attempt == 1 ? g_strdup (lookup_password (user_data)) : NULL;
+   * }
+   * ```
+   *
+   * ```python
+   * ctx.connect("password-requested",
+   *             lambda ctx, description, attempt: keyring.get(description))
+   * ```
+   *
+   * Returns: (transfer full) (nullable): the password, or %NULL to cancel
+   */
+  signals[CONTEXT_SIGNAL_PASSWORD_REQUESTED] =
+    g_signal_new ("password-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, first_password_wins, NULL, NULL,
+                  G_TYPE_STRING, 2, G_TYPE_STRING, G_TYPE_UINT);
+
+  /**
+   * GSecSockSecureSocketContext::verify-certificate:
+   * @self: the context
+   * @socket: the socket whose peer is being verified
+   * @certificate: a certificate of the peer's chain
+   * @depth: its place in the chain: 0 for the peer's own certificate, 1 for
+   *   its issuer, and so on
+   * @errors: every problem found with @certificate
+   *
+   * The context-wide form of [signal@GSecSock.SecureSocket::verify-certificate],
+   * for applications with many sockets: emitted for a socket that has no
+   * `verify-certificate` handler of its own, in the same circumstances and
+   * thread. A handler on the socket takes precedence; with neither, the
+   * built-in verification decides.
+   *
+   * A handler may postpone its answer with
+   * [method@GSecSock.SecureSocket.defer_decision] on @socket.
+   *
+   * Returns: %TRUE to accept @certificate, %FALSE to reject it and fail the
+   *   handshake
+   */
+  signals[CONTEXT_SIGNAL_VERIFY_CERTIFICATE] =
+    g_signal_new ("verify-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_first_wins, NULL, NULL,
+                  G_TYPE_BOOLEAN, 4, GSECSOCK_TYPE_SECURE_SOCKET, GSECSOCK_TYPE_CERTIFICATE,
+                  G_TYPE_UINT, GSECSOCK_TYPE_CERTIFICATE_FLAGS);
+
+  /**
+   * GSecSockSecureSocketContext::handshake-info:
+   * @self: the context
+   * @socket: the socket the event happened on
+   * @where: what happened
+   * @value: a number whose meaning depends on @where (see
+   *   #GSecSockHandshakeInfoFlags)
+   * @description: the event in words
+   *
+   * The context-wide form of [signal@GSecSock.SecureSocket::handshake-info]:
+   * emitted for the events of every socket of the context that has no
+   * `handshake-info` handler of its own.
+   */
+  signals[CONTEXT_SIGNAL_HANDSHAKE_INFO] =
+    g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 4, GSECSOCK_TYPE_SECURE_SOCKET, GSECSOCK_TYPE_HANDSHAKE_INFO_FLAGS,
+                  G_TYPE_INT, G_TYPE_STRING);
+
+  /**
+   * GSecSockSecureSocketContext::client-certificate-requested:
+   * @self: the context
+   * @socket: the client socket the server asked
+   * @acceptable_issuers: the distinguished names of the authorities the
+   *   server accepts, possibly empty
+   *
+   * The context-wide form of
+   * [signal@GSecSock.SecureSocket::client-certificate-requested], emitted
+   * for a socket that has no handler of its own.
+   *
+   * Returns: %TRUE if the handler chose (with
+   *   [method@GSecSock.SecureSocket.set_client_certificate]), declined or
+   *   deferred; %FALSE to let the context's own certificate, if any, be sent
+   */
+  signals[CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED] =
+    g_signal_new ("client-certificate-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_true_handled, NULL, NULL,
+                  G_TYPE_BOOLEAN, 2, GSECSOCK_TYPE_SECURE_SOCKET, G_TYPE_STRV);
 }
 
 static void
@@ -641,17 +809,6 @@ gsecsock_secure_socket_context_new (GSecSockMode mode)
   return g_object_new (GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT, "mode", mode, NULL);
 }
 
-/* The default PEM password callback prompts on the terminal: never do that
- * from a library. Until the password-requested signal exists, an encrypted
- * key is reported as such. */
-static int
-refuse_password (char *buf, int size, int rwflag, void *user_data)
-{
-  gboolean *asked = user_data;
-  *asked = TRUE;
-  return -1;
-}
-
 static char *
 openssl_reason (void)
 {
@@ -667,7 +824,8 @@ openssl_reason (void)
  * gsecsock_secure_socket_context_load_certificate_file:
  * @self: a context
  * @cert_path: (type filename): a PEM file with the certificate, optionally
- *   followed by the intermediate certificates of its chain
+ *   followed by the intermediate certificates of its chain (and the private
+ *   key, if @key_path is %NULL); or a PKCS#12 file
  * @key_path: (type filename) (nullable): a PEM file with the private key, or
  *   %NULL if the key is in @cert_path
  * @error: return location for a #GError
@@ -679,9 +837,20 @@ openssl_reason (void)
  * The intermediate certificates in @cert_path are sent after the leaf, so
  * peers can build the chain to their trusted root.
  *
+ * If the private key is encrypted (PEM, traditional or PKCS#8), its
+ * password is asked for with
+ * [signal@GSecSock.SecureSocketContext::password-requested], synchronously,
+ * before this function returns. A PKCS#12 file is recognised by its content
+ * and loaded as with
+ * [method@GSecSock.SecureSocketContext.load_pkcs12_file].
+ *
+ * This is [method@GSecSock.SecureSocketContext.load_identity] followed by
+ * [method@GSecSock.SecureSocketContext.set_certificate]. On error the
+ * certificate in use, if any, stays in use.
+ *
  * Returns: %TRUE on success; %FALSE with @error set to
- *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, %GSECSOCK_ERROR_BAD_KEY_FILE or
- *   %GSECSOCK_ERROR_KEY_MISMATCH
+ *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, %GSECSOCK_ERROR_BAD_KEY_FILE,
+ *   %GSECSOCK_ERROR_KEY_MISMATCH or %GSECSOCK_ERROR_BAD_PASSWORD
  */
 gboolean
 gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSocketContext  *self,
@@ -689,103 +858,179 @@ gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSocketContex
                                                       const char                   *key_path,
                                                       GError                      **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *key_data = NULL;
-  gsize key_len = 0;
-  BIO *bio;
-  EVP_PKEY *key;
-  gboolean encrypted = FALSE;
-  g_autolist(GSecSockCertificate) chain = NULL;
+  g_autoptr(GSecSockCertificate) certificate = NULL;
 
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
   g_return_val_if_fail (cert_path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  chain = gsecsock_certificate_list_new_from_file (cert_path, &local_error);
-  if (chain == NULL)
-    {
-      if (local_error->domain == GSECSOCK_ERROR)
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                     "Cannot use “%s” as a certificate: %s", cert_path, local_error->message);
-      return FALSE;
-    }
+  certificate = gsecsock_load_identity (self, cert_path, key_path, GSECSOCK_IDENTITY_ANY, error);
+  if (certificate == NULL)
+    return FALSE;
+  return gsecsock_secure_socket_context_set_certificate (self, certificate, error);
+}
 
-  if (key_path == NULL)
-    key_path = cert_path;
-  if (!g_file_get_contents (key_path, &key_data, &key_len, &local_error))
-    {
-      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_KEY_FILE,
-                   "Cannot read the private key: %s", local_error->message);
-      return FALSE;
-    }
-  if (key_len > G_MAXINT)
-    {
-      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_KEY_FILE,
-                   "“%s” is too large to be a private key file", key_path);
-      return FALSE;
-    }
+/**
+ * gsecsock_secure_socket_context_load_identity:
+ * @self: a context
+ * @path: (type filename): a PEM file with the certificate, optionally
+ *   followed by the intermediate certificates of its chain and by its
+ *   private key; or a PKCS#12 file (`.p12`, `.pfx`) with the certificate,
+ *   its key and its chain
+ * @key_path: (type filename) (nullable): a PEM file with the private key,
+ *   or %NULL if the key is in @path (always %NULL for a PKCS#12 file)
+ * @error: return location for a #GError
+ *
+ * Loads a certificate together with its private key and the intermediate
+ * certificates to send after it, asking for the key's password if it is
+ * encrypted. Nothing is installed: use the result with
+ * [method@GSecSock.SecureSocketContext.set_certificate], or keep it to
+ * present later, for example as a client certificate chosen when a server
+ * asks for one.
+ *
+ * The format is recognised by the content: a file with PEM blocks is PEM
+ * (the private key may be anywhere in it, unencrypted or encrypted in the
+ * traditional `Proc-Type: 4,ENCRYPTED` form or as PKCS#8); a binary file is
+ * PKCS#12 if it parses as one, otherwise a DER certificate (whose key must
+ * then be in @key_path).
+ *
+ * For an encrypted key, or a PKCS#12 file with a password,
+ * [signal@GSecSock.SecureSocketContext::password-requested] is emitted on
+ * @self, synchronously in the calling thread, up to three times; an
+ * unencrypted key and a PKCS#12 file without a password never emit it.
+ *
+ * Returns: (transfer full): the certificate, carrying its private key (see
+ *   [property@GSecSock.Certificate:has-private-key]); %NULL with @error set
+ *   to %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE (@path unreadable or holding
+ *   no certificate), %GSECSOCK_ERROR_BAD_KEY_FILE (no valid key),
+ *   %GSECSOCK_ERROR_KEY_MISMATCH (the key is not the certificate's),
+ *   %GSECSOCK_ERROR_BAD_PASSWORD (no password, or a wrong one three times)
+ *   or %GSECSOCK_ERROR_MISUSE (a @key_path with a PKCS#12 file)
+ */
+GSecSockCertificate *
+gsecsock_secure_socket_context_load_identity (GSecSockSecureSocketContext  *self,
+                                              const char                   *path,
+                                              const char                   *key_path,
+                                              GError                      **error)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  bio = BIO_new_mem_buf (key_data, (int) key_len);
-  key = PEM_read_bio_PrivateKey (bio, NULL, refuse_password, &encrypted);
-  BIO_free (bio);
+  return gsecsock_load_identity (self, path, key_path, GSECSOCK_IDENTITY_ANY, error);
+}
+
+/**
+ * gsecsock_secure_socket_context_set_certificate:
+ * @self: a context
+ * @certificate: a certificate that carries its private key
+ * @error: return location for a #GError
+ *
+ * Sets the certificate this side presents to its peer: @certificate, with
+ * its private key, followed by the intermediate certificates it was loaded
+ * with. It replaces the previous one, for sockets created afterwards.
+ *
+ * @certificate must carry its private key (see
+ * [property@GSecSock.Certificate:has-private-key]): load it with
+ * [method@GSecSock.SecureSocketContext.load_identity] or
+ * [ctor@GSecSock.Certificate.new_from_files]. A certificate without one,
+ * such as a peer's, gives %GSECSOCK_ERROR_MISUSE.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_MISUSE if @certificate has no private key, or
+ *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if OpenSSL refuses it (for example
+ *   a key too weak for the security level)
+ */
+gboolean
+gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *self,
+                                                GSecSockCertificate          *certificate,
+                                                GError                      **error)
+{
+  EVP_PKEY *key;
+  int ok;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (GSECSOCK_IS_CERTIFICATE (certificate), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  key = gsecsock_certificate_get_private_key (certificate);
   if (key == NULL)
     {
-      g_autofree char *reason = openssl_reason ();
-      if (encrypted)
-        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_KEY_FILE,
-                     "The private key in “%s” is encrypted and no password was given: "
-                     "decrypt it (openssl pkey -in KEY -out PLAIN) or load it with a password",
-                     key_path);
-      else
-        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_KEY_FILE,
-                     "“%s” holds no PEM private key (%s)", key_path, reason);
-      OPENSSL_cleanse (key_data, key_len);
+      g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
+
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "The certificate “%s” has no private key, so it cannot be presented: "
+                   "load it with its key (gsecsock_secure_socket_context_load_identity() "
+                   "or gsecsock_certificate_new_from_files())",
+                   subject);
       return FALSE;
     }
-  OPENSSL_cleanse (key_data, key_len);
 
-  {
-    X509 *leaf = gsecsock_certificate_get_x509 (chain->data);
-    g_autoptr(GPtrArray) extra = g_ptr_array_new ();
-    STACK_OF(X509) *extra_stack;
-    int ok;
-
-    if (!X509_check_private_key (leaf, key))
-      {
-        ERR_clear_error ();
-        EVP_PKEY_free (key);
-        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_KEY_MISMATCH,
-                     "The private key in “%s” does not belong to the certificate in “%s”",
-                     key_path, cert_path);
-        return FALSE;
-      }
-
-    extra_stack = sk_X509_new_null ();
-    for (GList *l = chain->next; l != NULL; l = l->next)
-      sk_X509_push (extra_stack, gsecsock_certificate_get_x509 (l->data));
-
-    g_mutex_lock (&self->lock);
-    /* SSL_CTX_use_cert_and_key replaces any earlier certificate atomically;
-     * it takes its own references. */
-    ok = SSL_CTX_use_cert_and_key (self->ssl_ctx, leaf, key, extra_stack, 1);
+  ERR_clear_error ();
+  g_mutex_lock (&self->lock);
+  /* SSL_CTX_use_cert_and_key replaces any earlier certificate atomically;
+   * it takes its own references. */
+  ok = SSL_CTX_use_cert_and_key (self->ssl_ctx, gsecsock_certificate_get_x509 (certificate), key,
+                                 gsecsock_certificate_get_chain (certificate), 1);
+  if (ok)
     forget_sessions_locked (self);   /* they may carry the old identity */
-    g_mutex_unlock (&self->lock);
-    sk_X509_free (extra_stack);
-    EVP_PKEY_free (key);
+  g_mutex_unlock (&self->lock);
 
-    if (!ok)
-      {
-        g_autofree char *reason = openssl_reason ();
-        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                     "OpenSSL refused the certificate in “%s”: %s", cert_path, reason);
-        return FALSE;
-      }
-  }
+  if (!ok)
+    {
+      g_autofree char *reason = openssl_reason ();
+      g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
+
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
+                   "OpenSSL refused the certificate “%s”: %s", subject, reason);
+      return FALSE;
+    }
 
   self->have_certificate = TRUE;
   return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_load_pkcs12_file:
+ * @self: a context
+ * @path: (type filename): a PKCS#12 file (`.p12`, `.pfx`) with the
+ *   certificate, its private key and the intermediate certificates of its
+ *   chain
+ * @error: return location for a #GError
+ *
+ * Sets the certificate this side presents to its peer from a PKCS#12 file,
+ * as [method@GSecSock.SecureSocketContext.load_certificate_file] does from
+ * PEM files.
+ *
+ * A file exported without a password (or with an empty one) loads
+ * directly. Otherwise its password is asked for with
+ * [signal@GSecSock.SecureSocketContext::password-requested], synchronously,
+ * up to three times; the file's integrity check tells a wrong password.
+ *
+ * This is [method@GSecSock.SecureSocketContext.load_identity] followed by
+ * [method@GSecSock.SecureSocketContext.set_certificate], for PKCS#12 files
+ * only. On error the certificate in use, if any, stays in use.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE (unreadable, not PKCS#12, or
+ *   without a certificate), %GSECSOCK_ERROR_BAD_KEY_FILE (no private key),
+ *   %GSECSOCK_ERROR_KEY_MISMATCH or %GSECSOCK_ERROR_BAD_PASSWORD
+ */
+gboolean
+gsecsock_secure_socket_context_load_pkcs12_file (GSecSockSecureSocketContext  *self,
+                                                 const char                   *path,
+                                                 GError                      **error)
+{
+  g_autoptr(GSecSockCertificate) certificate = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  certificate = gsecsock_load_identity (self, path, NULL, GSECSOCK_IDENTITY_PKCS12, error);
+  if (certificate == NULL)
+    return FALSE;
+  return gsecsock_secure_socket_context_set_certificate (self, certificate, error);
 }
 
 /**

@@ -26,6 +26,19 @@ gboolean gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSoc
                                                                const char                   *key_path,
                                                                GError                      **error);
 GSECSOCK_AVAILABLE_IN_ALL
+GSecSockCertificate *gsecsock_secure_socket_context_load_identity (GSecSockSecureSocketContext  *self,
+                                                                   const char                   *path,
+                                                                   const char                   *key_path,
+                                                                   GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_set_certificate       (GSecSockSecureSocketContext  *self,
+                                                               GSecSockCertificate          *certificate,
+                                                               GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_load_pkcs12_file      (GSecSockSecureSocketContext  *self,
+                                                               const char                   *path,
+                                                               GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
 gboolean gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContext  *self,
                                                                const char                   *path,
                                                                GError                      **error);

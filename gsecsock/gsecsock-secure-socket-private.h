@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include "gsecsock-secure-socket.h"
 
 G_BEGIN_DECLS
@@ -42,6 +44,23 @@ gboolean  gsecsock_secure_socket_close_write_finish (GSecSockSecureSocket  *self
                                                      GError               **error);
 /* The input stream was closed: reading is refused from now on. */
 void      gsecsock_secure_socket_close_read         (GSecSockSecureSocket  *self);
+
+/* The answer of a deferred decision (gsecsock-decision.c); ignored unless
+ * question @serial is still waiting. @select: @certificate (maybe NULL)
+ * answers a client certificate request. Any thread. */
+void      gsecsock_secure_socket_answer             (GSecSockSecureSocket  *self,
+                                                     guint                  serial,
+                                                     gboolean               accept,
+                                                     gboolean               select,
+                                                     GSecSockCertificate   *certificate);
+
+/* OpenSSL callbacks installed on every SSL_CTX, forwarded to the socket
+ * that owns @ssl. */
+int       gsecsock_secure_socket_client_cert_cb     (SSL                   *ssl,
+                                                     void                  *user_data);
+void      gsecsock_secure_socket_info_cb            (const SSL             *ssl,
+                                                     int                    where,
+                                                     int                    ret);
 
 /* gsecsock-streams.c */
 GInputStream  *gsecsock_input_stream_new  (GSecSockSecureSocket *socket);

@@ -8,12 +8,14 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include <openssl/async.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "gsecsock-bio-private.h"
 #include "gsecsock-certificate-private.h"
+#include "gsecsock-decision-private.h"
 #include "gsecsock-enum-types.h"
 #include "gsecsock-error.h"
 #include "gsecsock-secure-socket-context-private.h"
@@ -72,8 +74,47 @@ typedef enum {
 typedef enum {
   STEP_DONE,
   STEP_WOULD_BLOCK,
+  STEP_DECIDE,       /* the handshake paused on a question (see Question) */
   STEP_ERROR,
 } StepResult;
+
+/* A decision the handshake waits for. OpenSSL asks inside its callbacks,
+ * which run inside an ASYNC job (SSL_MODE_ASYNC) when a handler is
+ * connected: the callback records the question and pauses the job, so the
+ * SSL call returns. The signal is then emitted outside OpenSSL, without
+ * the lock, in the thread driving the handshake; the answer, at once or
+ * later through a GSecSockDecision, resumes the job where it paused. */
+typedef enum {
+  QUESTION_NONE,
+  QUESTION_WAITING,     /* the job paused; nobody is emitting yet */
+  QUESTION_ASKING,      /* a handler is being run */
+  QUESTION_DEFERRED,    /* a GSecSockDecision will answer */
+  QUESTION_ANSWERED,    /* the job may resume */
+} QuestionState;
+
+typedef struct {
+  QuestionState state;
+  GSecSockDecisionKind kind;
+  guint serial;
+  GThread *asking_thread;
+  /* GSECSOCK_DECISION_VERIFY_CERTIFICATE */
+  X509 *certificate;
+  int depth;
+  GSecSockCertificateFlags errors;
+  /* GSECSOCK_DECISION_CLIENT_CERTIFICATE */
+  GStrv issuers;
+  /* The answer. For a client certificate: @select says that @selected
+   * (maybe none) is what to send; otherwise the default applies. */
+  gboolean accept;
+  gboolean select;
+  GSecSockCertificate *selected;
+} Question;
+
+typedef struct {
+  GSecSockHandshakeInfoFlags flags;
+  int value;
+  char *description;
+} InfoEvent;
 
 struct _GSecSockSecureSocket
 {
@@ -123,6 +164,18 @@ struct _GSecSockSecureSocket
 
   GSecSockVerifyState verify;
 
+  Question question;
+  guint question_serial;
+  GCancellable *question_answered;  /* cancelled when the question is answered */
+  gboolean async_jobs;              /* SSL_MODE_ASYNC is on for the handshake */
+  GSecSockCertificate *client_certificate;
+
+  gboolean info_wanted;             /* someone listens to handshake-info */
+  GArray *info_events;              /* InfoEvent, to emit once unlocked */
+
+  guint handshake_timeout;          /* seconds, 0: none */
+  gint64 handshake_deadline;        /* monotonic µs, 0: none */
+
   /* Results of the handshake; fixed once it has completed. */
   GSecSockCertificate *peer_certificate;
   GListModel *peer_chain;
@@ -148,10 +201,22 @@ enum {
   PROP_ALPN_PROTOCOL,
   PROP_SESSION_REUSED,
   PROP_HANDSHAKE_COMPLETE,
+  PROP_HANDSHAKE_TIMEOUT,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_VERIFY_CERTIFICATE,
+  SIGNAL_HANDSHAKE_INFO,
+  SIGNAL_CLIENT_CERTIFICATE_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+#define DEFAULT_HANDSHAKE_TIMEOUT 60
 
 static gboolean
 is_server (GSecSockSecureSocket *self)
@@ -470,6 +535,8 @@ notify_handshake_results (GSecSockSecureSocket *self)
   g_object_thaw_notify (object);
 }
 
+static void finish_paused_job_locked (GSecSockSecureSocket *self);
+
 /* Ends the handshake (with @error NULL on success). Lock held. Returns
  * whether the caller must emit the notifications once unlocked. */
 static gboolean
@@ -493,8 +560,490 @@ end_handshake_locked (GSecSockSecureSocket *self,
     }
   self->handshake_owner = OWNER_NONE;
   self->handshake_owner_thread = NULL;
+  if (SSL_waiting_for_async (self->ssl))
+    finish_paused_job_locked (self);
+  if (self->async_jobs)
+    {
+      SSL_clear_mode (self->ssl, SSL_MODE_ASYNC);
+      self->async_jobs = FALSE;
+    }
   g_cancellable_cancel (self->handshake_ended);
   return TRUE;
+}
+
+/* ---- Decisions and handshake events ----------------------------------- */
+
+static gboolean
+has_handler (GSecSockSecureSocket  *self,
+             guint                  socket_signal,
+             GSecSockContextSignal  context_signal)
+{
+  return g_signal_has_handler_pending (self, signals[socket_signal], 0, FALSE) ||
+         g_signal_has_handler_pending (self->context,
+                                       gsecsock_secure_socket_context_signal (context_signal),
+                                       0, FALSE);
+}
+
+/* Whether the handshake may have to pause for an application's answer. */
+static gboolean
+wants_decisions (GSecSockSecureSocket *self)
+{
+  return has_handler (self, SIGNAL_VERIFY_CERTIFICATE, CONTEXT_SIGNAL_VERIFY_CERTIFICATE) ||
+         (!is_server (self) &&
+          has_handler (self, SIGNAL_CLIENT_CERTIFICATE_REQUESTED,
+                       CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED));
+}
+
+static void
+question_clear_locked (GSecSockSecureSocket *self)
+{
+  Question *question = &self->question;
+
+  g_clear_pointer (&question->certificate, X509_free);
+  g_clear_pointer (&question->issuers, g_strfreev);
+  g_clear_object (&question->selected);
+  question->state = QUESTION_NONE;
+  question->asking_thread = NULL;
+  question->depth = 0;
+  question->errors = 0;
+  question->accept = FALSE;
+  question->select = FALSE;
+}
+
+/* Inside an OpenSSL callback, lock held: pauses the ASYNC job until the
+ * question (kind and details filled in by the caller) is answered. FALSE
+ * if there is no job to pause: the caller then decides by default. */
+static gboolean
+pause_for_answer_locked (GSecSockSecureSocket *self)
+{
+  if (ASYNC_get_current_job () == NULL)
+    return FALSE;
+  self->question.state = QUESTION_WAITING;
+  self->question.serial = ++self->question_serial;
+  g_clear_object (&self->question_answered);
+  self->question_answered = g_cancellable_new ();
+  if (!ASYNC_pause_job ())
+    return FALSE;
+  /* Resumed by step(), which holds the lock again, once answered (or once
+   * the handshake was abandoned, with a refusal). */
+  return TRUE;
+}
+
+/* The verification callback's decision (see gsecsock-verify.c). */
+static gboolean
+decide_verify (gpointer                 user_data,
+               X509                    *cert,
+               int                      depth,
+               GSecSockCertificateFlags flags)
+{
+  GSecSockSecureSocket *self = user_data;
+  gboolean accept = flags == 0 || !self->verify.verify_peer;
+
+  if (!has_handler (self, SIGNAL_VERIFY_CERTIFICATE, CONTEXT_SIGNAL_VERIFY_CERTIFICATE))
+    return accept;
+
+  question_clear_locked (self);
+  self->question.kind = GSECSOCK_DECISION_VERIFY_CERTIFICATE;
+  X509_up_ref (cert);
+  self->question.certificate = cert;
+  self->question.depth = depth;
+  self->question.errors = flags;
+  if (pause_for_answer_locked (self))
+    accept = self->question.accept;
+  question_clear_locked (self);
+  return accept;
+}
+
+static GStrv
+acceptable_issuers (SSL *ssl)
+{
+  const STACK_OF(X509_NAME) *names = SSL_get0_peer_CA_list (ssl);
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv result;
+
+  for (int i = 0; names != NULL && i < sk_X509_NAME_num (names); i++)
+    {
+      g_autofree char *name = gsecsock_verify_format_name (sk_X509_NAME_value (names, i));
+      g_strv_builder_add (builder, name);
+    }
+  result = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return result;
+}
+
+/* SSL_CTX_set_cert_cb: on a client, called when the server asked for a
+ * certificate (on a server, when a ClientHello arrived: nothing to do).
+ * Lock held, maybe inside the ASYNC job. */
+int
+gsecsock_secure_socket_client_cert_cb (SSL  *ssl,
+                                       void *user_data)
+{
+  GSecSockSecureSocket *self;
+  g_autoptr(GSecSockCertificate) chosen = NULL;
+  gboolean select = FALSE;
+
+  if (SSL_is_server (ssl))
+    return 1;
+  self = SSL_get_ex_data (ssl, gsecsock_secure_socket_context_socket_index ());
+  if (self == NULL)
+    return 1;
+
+  if (has_handler (self, SIGNAL_CLIENT_CERTIFICATE_REQUESTED,
+                   CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED))
+    {
+      question_clear_locked (self);
+      self->question.kind = GSECSOCK_DECISION_CLIENT_CERTIFICATE;
+      self->question.issuers = acceptable_issuers (ssl);
+      if (pause_for_answer_locked (self))
+        {
+          select = self->question.select;
+          chosen = self->question.selected ? g_object_ref (self->question.selected) : NULL;
+        }
+      question_clear_locked (self);
+    }
+
+  if (!select && self->client_certificate != NULL)
+    {
+      select = TRUE;
+      chosen = g_object_ref (self->client_certificate);
+    }
+  if (!select)
+    return 1;   /* the context's certificate, if any */
+
+  if (chosen == NULL)
+    {
+      /* Declined: an empty Certificate message; the server decides. */
+      SSL_certs_clear (ssl);
+      return 1;
+    }
+  if (!SSL_use_cert_and_key (ssl, gsecsock_certificate_get_x509 (chosen),
+                             gsecsock_certificate_get_private_key (chosen),
+                             gsecsock_certificate_get_chain (chosen), 1))
+    return 0;
+  return 1;
+}
+
+/* SSL_CTX_set_info_callback. Lock held (inside step()); events are queued
+ * and emitted once the lock is released, outside OpenSSL. */
+void
+gsecsock_secure_socket_info_cb (const SSL *ssl,
+                                int        where,
+                                int        ret)
+{
+  GSecSockSecureSocket *self = SSL_get_ex_data (ssl, gsecsock_secure_socket_context_socket_index ());
+  InfoEvent event = { 0, };
+
+  if (self == NULL || !self->info_wanted)
+    return;
+
+  event.flags = SSL_is_server (ssl) ? GSECSOCK_HANDSHAKE_INFO_ACCEPT
+                                    : GSECSOCK_HANDSHAKE_INFO_CONNECT;
+  if (where & SSL_CB_ALERT)
+    {
+      gboolean fatal = (ret >> 8) == SSL3_AL_FATAL;
+
+      event.flags |= GSECSOCK_HANDSHAKE_INFO_ALERT;
+      event.flags |= (where & SSL_CB_READ) ? GSECSOCK_HANDSHAKE_INFO_READ
+                                           : GSECSOCK_HANDSHAKE_INFO_WRITE;
+      if (fatal)
+        event.flags |= GSECSOCK_HANDSHAKE_INFO_FATAL;
+      event.value = ret & 0xff;
+      event.description = g_strdup_printf ("%s %s", fatal ? "fatal" : "warning",
+                                           alert_description (ret & 0xff));
+      /* The RFC's names: "close_notify", "bad_certificate". */
+      for (char *p = event.description + (fatal ? 6 : 8); *p != '\0'; p++)
+        *p = *p == ' ' ? '_' : g_ascii_tolower (*p);
+    }
+  else if (where & SSL_CB_HANDSHAKE_START)
+    {
+      event.flags |= GSECSOCK_HANDSHAKE_INFO_START;
+      event.description = g_strdup ("handshake started");
+    }
+  else if (where & SSL_CB_HANDSHAKE_DONE)
+    {
+      event.flags |= GSECSOCK_HANDSHAKE_INFO_DONE;
+      event.value = 1;
+      event.description = g_strdup ("handshake done");
+    }
+  else if (where & SSL_CB_LOOP)
+    {
+      event.flags |= GSECSOCK_HANDSHAKE_INFO_STATE;
+      event.value = ret;
+      event.description = g_strdup (SSL_state_string_long (ssl));
+    }
+  else if (where & SSL_CB_EXIT)
+    {
+      event.flags |= GSECSOCK_HANDSHAKE_INFO_EXIT;
+      event.value = ret;
+      event.description = g_strdup (SSL_state_string_long (ssl));
+    }
+  else
+    return;
+
+  if (self->info_events == NULL)
+    self->info_events = g_array_new (FALSE, FALSE, sizeof (InfoEvent));
+  g_array_append_val (self->info_events, event);
+}
+
+/* Emits queued handshake-info events: on the socket if it has a handler,
+ * else on the context. Lock not held. */
+static void
+emit_info_events (GSecSockSecureSocket *self,
+                  GArray               *events)
+{
+  gboolean on_socket;
+
+  if (events == NULL)
+    return;
+  g_object_ref (self);
+  on_socket = g_signal_has_handler_pending (self, signals[SIGNAL_HANDSHAKE_INFO], 0, FALSE);
+  for (guint i = 0; i < events->len; i++)
+    {
+      InfoEvent *event = &g_array_index (events, InfoEvent, i);
+
+      if (on_socket)
+        g_signal_emit (self, signals[SIGNAL_HANDSHAKE_INFO], 0,
+                       event->flags, event->value, event->description);
+      else
+        g_signal_emit (self->context,
+                       gsecsock_secure_socket_context_signal (CONTEXT_SIGNAL_HANDSHAKE_INFO), 0,
+                       self, event->flags, event->value, event->description);
+      g_free (event->description);
+    }
+  g_array_unref (events);
+  g_object_unref (self);
+}
+
+/* Emits the signal for the question the handshake paused on, and records
+ * the answer unless the handler deferred it. Lock not held; the question
+ * is in QUESTION_ASKING, owned by this thread. */
+static void
+ask_question (GSecSockSecureSocket *self)
+{
+  Question *question = &self->question;
+  GSecSockDecisionKind kind;
+  g_autoptr(GSecSockCertificate) certificate = NULL;
+  g_auto(GStrv) issuers = NULL;
+  int depth;
+  GSecSockCertificateFlags errors;
+  gboolean answer = FALSE;
+  guint serial;
+
+  g_object_ref (self);
+
+  g_mutex_lock (&self->lock);
+  kind = question->kind;
+  serial = question->serial;
+  depth = question->depth;
+  errors = question->errors;
+  if (question->certificate != NULL)
+    certificate = gsecsock_certificate_new_from_x509 (question->certificate);
+  issuers = g_strdupv (question->issuers);
+  g_mutex_unlock (&self->lock);
+
+  if (kind == GSECSOCK_DECISION_VERIFY_CERTIFICATE)
+    {
+      if (g_signal_has_handler_pending (self, signals[SIGNAL_VERIFY_CERTIFICATE], 0, FALSE))
+        g_signal_emit (self, signals[SIGNAL_VERIFY_CERTIFICATE], 0,
+                       certificate, (guint) depth, errors, &answer);
+      else if (g_signal_has_handler_pending (self->context,
+                                             gsecsock_secure_socket_context_signal (CONTEXT_SIGNAL_VERIFY_CERTIFICATE),
+                                             0, FALSE))
+        g_signal_emit (self->context,
+                       gsecsock_secure_socket_context_signal (CONTEXT_SIGNAL_VERIFY_CERTIFICATE), 0,
+                       self, certificate, (guint) depth, errors, &answer);
+      else
+        answer = errors == 0 || !self->verify.verify_peer;   /* disconnected meanwhile */
+    }
+  else
+    {
+      if (g_signal_has_handler_pending (self, signals[SIGNAL_CLIENT_CERTIFICATE_REQUESTED], 0, FALSE))
+        g_signal_emit (self, signals[SIGNAL_CLIENT_CERTIFICATE_REQUESTED], 0, issuers, &answer);
+      else if (g_signal_has_handler_pending (self->context,
+                                             gsecsock_secure_socket_context_signal (CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED),
+                                             0, FALSE))
+        g_signal_emit (self->context,
+                       gsecsock_secure_socket_context_signal (CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED), 0,
+                       self, issuers, &answer);
+    }
+
+  g_mutex_lock (&self->lock);
+  if (question->serial == serial && question->state == QUESTION_ASKING)
+    {
+      question->state = QUESTION_ANSWERED;
+      if (kind == GSECSOCK_DECISION_VERIFY_CERTIFICATE)
+        question->accept = answer;
+      else
+        {
+          /* Handled: what set_client_certificate() chose, maybe nothing. */
+          question->accept = TRUE;
+          question->select = answer;
+          g_clear_object (&question->selected);
+          if (answer && self->client_certificate != NULL)
+            question->selected = g_object_ref (self->client_certificate);
+        }
+      g_cancellable_cancel (self->question_answered);
+    }
+  if (question->serial == serial)
+    question->asking_thread = NULL;
+  g_mutex_unlock (&self->lock);
+
+  g_object_unref (self);
+}
+
+void
+gsecsock_secure_socket_answer (GSecSockSecureSocket *self,
+                               guint                 serial,
+                               gboolean              accept,
+                               gboolean              select,
+                               GSecSockCertificate  *certificate)
+{
+  Question *question = &self->question;
+
+  g_mutex_lock (&self->lock);
+  if (question->serial == serial &&
+      (question->state == QUESTION_DEFERRED || question->state == QUESTION_ASKING))
+    {
+      question->state = QUESTION_ANSWERED;
+      question->accept = accept;
+      if (question->kind == GSECSOCK_DECISION_CLIENT_CERTIFICATE)
+        {
+          /* Rejected: send nothing; accepted: the default choice. */
+          question->select = select || !accept;
+          g_clear_object (&question->selected);
+          if (select && certificate != NULL)
+            question->selected = g_object_ref (certificate);
+        }
+      g_cancellable_cancel (self->question_answered);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * gsecsock_secure_socket_defer_decision:
+ * @self: a socket
+ *
+ * Postpones the answer of the [signal@GSecSock.SecureSocket::verify-certificate]
+ * or [signal@GSecSock.SecureSocket::client-certificate-requested] handler
+ * being run (or of the context's handlers of the same names), for example
+ * to ask the user. Call it only from inside such a handler, in the thread
+ * that emitted it; the handler's return value is then ignored.
+ *
+ * The handshake waits — without blocking the main loop and without a
+ * thread — until the returned decision is answered with
+ * [method@GSecSock.Decision.accept], [method@GSecSock.Decision.reject] or
+ * [method@GSecSock.Decision.select_certificate], from the main loop or any
+ * thread. It gives up with %G_IO_ERROR_TIMED_OUT after
+ * [property@GSecSock.SecureSocket:handshake-timeout], with
+ * %G_IO_ERROR_CANCELLED if the handshake's cancellable fires, and with
+ * %GSECSOCK_ERROR_CLOSED if the socket is closed.
+ *
+ * Waiting makes sense with the asynchronous API
+ * ([method@GSecSock.SecureSocket.handshake_async] or an asynchronous read
+ * or write): a blocking handshake blocks its thread until another thread
+ * answers or the timeout expires.
+ *
+ * ```c
+ * static gboolean
+ * on_verify (GSecSockSecureSocket *sock, GSecSockCertificate *cert,
+ *            guint depth, GSecSockCertificateFlags errors, gpointer data)
+ * {
+ *   if (errors == 0)
+ *     return TRUE;
+ *   ask_user_async (cert, errors, gsecsock_secure_socket_defer_decision (sock));
+ *   return FALSE;   // ignored
+ * }
+ * ```
+ *
+ * Returns: (transfer full) (nullable): the decision to answer later, or
+ *   %NULL (with a critical warning) when not called from such a handler
+ */
+GSecSockDecision *
+gsecsock_secure_socket_defer_decision (GSecSockSecureSocket *self)
+{
+  Question *question;
+  GSecSockDecision *decision = NULL;
+  g_autoptr(GSecSockCertificate) certificate = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), NULL);
+
+  question = &self->question;
+  g_mutex_lock (&self->lock);
+  if (question->state == QUESTION_ASKING && question->asking_thread == g_thread_self ())
+    {
+      question->state = QUESTION_DEFERRED;
+      if (question->certificate != NULL)
+        certificate = gsecsock_certificate_new_from_x509 (question->certificate);
+      decision = gsecsock_decision_new (self, question->serial, question->kind, certificate,
+                                        (guint) question->depth, question->errors,
+                                        (const char * const *) question->issuers);
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (decision == NULL)
+    g_critical ("gsecsock_secure_socket_defer_decision() must be called from a "
+                "verify-certificate or client-certificate-requested handler, "
+                "in the thread that emitted it");
+  return decision;
+}
+
+/**
+ * gsecsock_secure_socket_set_client_certificate:
+ * @self: a client socket
+ * @certificate: (nullable): a certificate with its private key (see
+ *   [method@GSecSock.Certificate.get_has_private_key]), or %NULL
+ *
+ * Sets the certificate this client sends when the server asks for one,
+ * instead of the context's. Call it before the handshake, or from a
+ * [signal@GSecSock.SecureSocket::client-certificate-requested] handler
+ * (which then returns %TRUE).
+ */
+void
+gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
+                                               GSecSockCertificate  *certificate)
+{
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET (self));
+  g_return_if_fail (certificate == NULL || GSECSOCK_IS_CERTIFICATE (certificate));
+  g_return_if_fail (certificate == NULL || gsecsock_certificate_get_has_private_key (certificate));
+
+  g_mutex_lock (&self->lock);
+  g_set_object (&self->client_certificate, certificate);
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * gsecsock_secure_socket_get_client_certificate:
+ * @self: a socket
+ *
+ * Gets the certificate set with
+ * [method@GSecSock.SecureSocket.set_client_certificate].
+ *
+ * Returns: (transfer none) (nullable): the client certificate
+ */
+GSecSockCertificate *
+gsecsock_secure_socket_get_client_certificate (GSecSockSecureSocket *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), NULL);
+  return self->client_certificate;
+}
+
+/* A paused job must run to its end before the handshake is abandoned or
+ * the SSL freed: resumes it with refusals until it stops. Lock held. */
+static void
+finish_paused_job_locked (GSecSockSecureSocket *self)
+{
+  for (int i = 0; i < 16 && self->ssl != NULL && SSL_waiting_for_async (self->ssl); i++)
+    {
+      self->question.state = QUESTION_ANSWERED;
+      self->question.accept = FALSE;
+      self->question.select = TRUE;      /* no client certificate */
+      g_clear_object (&self->question.selected);
+      SSL_do_handshake (self->ssl);
+    }
+  ERR_clear_error ();
+  question_clear_locked (self);
+  if (self->question_answered != NULL)
+    g_cancellable_cancel (self->question_answered);
 }
 
 /* ---- The engine ------------------------------------------------------- */
@@ -512,6 +1061,7 @@ step (GSecSockSecureSocket  *self,
 {
   g_autoptr(GError) local_error = NULL;
   gboolean notify = FALSE;
+  GArray *events;
   StepResult result;
   size_t n = 0;
   int ret, ssl_error = SSL_ERROR_NONE;
@@ -537,6 +1087,15 @@ step (GSecSockSecureSocket  *self,
       g_mutex_unlock (&self->lock);
       return STEP_ERROR;
     }
+
+  /* Jobs cost a little: only when a handler may have to pause the
+   * handshake. Never turned off while a job is paused. */
+  if (op == OP_HANDSHAKE && !self->async_jobs && wants_decisions (self) && ASYNC_is_capable ())
+    {
+      SSL_set_mode (self->ssl, SSL_MODE_ASYNC);
+      self->async_jobs = TRUE;
+    }
+  self->info_wanted = has_handler (self, SIGNAL_HANDSHAKE_INFO, CONTEXT_SIGNAL_HANDSHAKE_INFO);
 
   ERR_clear_error ();
   switch (op)
@@ -601,6 +1160,12 @@ step (GSecSockSecureSocket  *self,
           self->pending_write_len = len;
         }
     }
+  else if (op == OP_HANDSHAKE && ssl_error == SSL_ERROR_WANT_ASYNC)
+    {
+      /* A callback paused the handshake on a question. */
+      *wants = 0;
+      result = STEP_DECIDE;
+    }
   else if (op == OP_READ && ssl_error == SSL_ERROR_ZERO_RETURN)
     {
       /* The peer's close_notify: a clean end of the data. */
@@ -642,8 +1207,10 @@ step (GSecSockSecureSocket  *self,
         notify = end_handshake_locked (self, NULL);
     }
 
+  events = g_steal_pointer (&self->info_events);
   g_mutex_unlock (&self->lock);
 
+  emit_info_events (self, events);
   if (notify)
     notify_handshake_results (self);
   if (local_error != NULL)
@@ -651,52 +1218,102 @@ step (GSecSockSecureSocket  *self,
   return result;
 }
 
-/* Blocks until the handshake driven by another caller ends or @cancellable
- * is cancelled: a poll() on the two cancellables' descriptors. */
-static gboolean
-wait_for_handshake_end (GSecSockSecureSocket  *self,
-                        GCancellable          *cancellable,
-                        GError               **error)
+/* Milliseconds left before @deadline (monotonic µs; 0: none, -1 returned). */
+static int
+remaining_ms (gint64 deadline)
 {
-  GPollFD fds[2];
-  guint n_fds = 0;
+  gint64 left;
 
-  if (g_cancellable_make_pollfd (self->handshake_ended, &fds[n_fds]))
-    n_fds++;
-  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &fds[n_fds]))
-    n_fds++;
+  if (deadline == 0)
+    return -1;
+  left = deadline - g_get_monotonic_time ();
+  if (left <= 0)
+    return 0;
+  return (int) MIN ((left + 999) / 1000, G_MAXINT);
+}
+
+/* Blocks until the handshake driven by another caller ends, the question
+ * the handshake waits on is answered, the deadline passes or @cancellable
+ * is cancelled: a poll() on the cancellables' descriptors. FALSE only when
+ * cancelled; the caller checks the rest. */
+static gboolean
+wait_for_events (GSecSockSecureSocket  *self,
+                 GCancellable          *cancellable,
+                 GError               **error)
+{
+  g_autoptr(GCancellable) answered = NULL;
+  GCancellable *watched[3];
+  GPollFD fds[3];
+  guint n_watched = 0, n_fds = 0;
+  gint64 deadline;
+
+  g_mutex_lock (&self->lock);
+  if (self->question.state != QUESTION_NONE && self->question_answered != NULL)
+    answered = g_object_ref (self->question_answered);
+  deadline = self->handshake_deadline;
+  g_mutex_unlock (&self->lock);
+
+  watched[n_watched++] = self->handshake_ended;
+  if (answered != NULL)
+    watched[n_watched++] = answered;
+  if (cancellable != NULL)
+    watched[n_watched++] = cancellable;
+  for (guint i = 0; i < n_watched; i++)
+    if (g_cancellable_make_pollfd (watched[i], &fds[n_fds]))
+      n_fds++;
 
   while (!g_cancellable_is_cancelled (self->handshake_ended) &&
+         !(answered != NULL && g_cancellable_is_cancelled (answered)) &&
          !g_cancellable_is_cancelled (cancellable))
     {
-      if (g_poll (fds, n_fds, -1) < 0 && errno != EINTR)
+      int timeout = remaining_ms (deadline);
+      int n;
+
+      if (timeout == 0)
+        break;
+      n = g_poll (fds, n_fds, timeout);
+      if (n < 0 && errno != EINTR)
         break;
     }
 
-  g_cancellable_release_fd (self->handshake_ended);
-  if (n_fds > 1)
-    g_cancellable_release_fd (cancellable);
+  for (guint i = 0; i < n_watched; i++)
+    g_cancellable_release_fd (watched[i]);
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
-/* Blocks until the base stream is ready for @condition or @cancellable is
- * cancelled. */
+/* Blocks until the base stream is ready for @condition, @deadline
+ * (monotonic µs, 0: none) passes, or @cancellable is cancelled. FALSE with
+ * @error on cancellation or a transport error; a passed deadline returns
+ * TRUE, for the caller to notice. */
 static gboolean
 wait_blocking (GSecSockSecureSocket  *self,
                GIOCondition           condition,
+               gint64                 deadline,
                GCancellable          *cancellable,
                GError               **error)
 {
   g_autoptr(GMainContext) context = NULL;
   g_autoptr(GSource) base_source = NULL;
   g_autoptr(GSource) cancel_source = NULL;
+  g_autoptr(GSource) timeout_source = NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
   /* The common case, a socket: one poll() on it (and the cancellable). */
   if (self->base_socket != NULL)
-    return g_socket_condition_wait (self->base_socket, condition, cancellable, error);
+    {
+      g_autoptr(GError) local_error = NULL;
+      gint64 timeout_us = deadline ? MAX (deadline - g_get_monotonic_time (), 0) : -1;
+
+      if (g_socket_condition_timed_wait (self->base_socket, condition, timeout_us,
+                                         cancellable, &local_error))
+        return TRUE;
+      if (deadline != 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
 
   /* Any other pollable stream: its source in a private main context. */
   context = g_main_context_new ();
@@ -712,6 +1329,12 @@ wait_blocking (GSecSockSecureSocket  *self,
       g_source_set_dummy_callback (cancel_source);
       g_source_attach (cancel_source, context);
     }
+  if (deadline != 0)
+    {
+      timeout_source = g_timeout_source_new (remaining_ms (deadline));
+      g_source_set_dummy_callback (timeout_source);
+      g_source_attach (timeout_source, context);
+    }
 
   /* One dispatch is enough: the caller retries its operation and waits
    * again if it still cannot proceed. */
@@ -720,72 +1343,157 @@ wait_blocking (GSecSockSecureSocket  *self,
   g_source_destroy (base_source);
   if (cancel_source != NULL)
     g_source_destroy (cancel_source);
+  if (timeout_source != NULL)
+    g_source_destroy (timeout_source);
 
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
-/* Takes part in the handshake. Returns TRUE when it is done; FALSE with
- * @error on failure, or FALSE without error when it must wait: then
- * *wants is the base condition, or 0 for "the handshake's owner". */
-static gboolean
-handshake_step (GSecSockSecureSocket  *self,
-                gboolean               blocking,
-                GIOCondition          *wants,
-                GError               **error)
-{
-  gsize ignored;
-  StepResult result;
-
-  g_mutex_lock (&self->lock);
-  switch (self->handshake_state)
-    {
-    case HANDSHAKE_DONE:
-      g_mutex_unlock (&self->lock);
-      return TRUE;
-    case HANDSHAKE_FAILED:
-      g_propagate_error (error, g_error_copy (self->handshake_error));
-      g_mutex_unlock (&self->lock);
-      return FALSE;
-    case HANDSHAKE_NOT_STARTED:
-      self->handshake_state = HANDSHAKE_RUNNING;
-      break;
-    case HANDSHAKE_RUNNING:
-    default:
-      break;
-    }
-  /* A blocking handshake in another thread drives it alone. Non-blocking
-   * callers only step it when woken, and may have gone away: a blocking
-   * caller takes over from them. */
-  if (self->handshake_owner == OWNER_BLOCKING &&
-      self->handshake_owner_thread != g_thread_self ())
-    {
-      /* Someone else drives it: wait for it to end. */
-      *wants = 0;
-      g_mutex_unlock (&self->lock);
-      return FALSE;
-    }
-  self->handshake_owner = blocking ? OWNER_BLOCKING : OWNER_NONBLOCKING;
-  self->handshake_owner_thread = blocking ? g_thread_self () : NULL;
-  g_mutex_unlock (&self->lock);
-
-  /* On STEP_WOULD_BLOCK ownership is kept while the caller waits. */
-  result = step (self, OP_HANDSHAKE, NULL, 0, &ignored, wants, error);
-  return result == STEP_DONE;
-}
-
-/* Fails the running handshake with @error (a cancellation, a transport
- * wait error) so that nobody waits for it forever. */
+/* Fails the running handshake with @error (a cancellation, a timeout, a
+ * close, a transport wait error) so that nobody waits for it forever. */
 static void
 abort_handshake (GSecSockSecureSocket *self,
                  const GError         *error)
 {
   gboolean notify;
+  GArray *events;
 
   g_mutex_lock (&self->lock);
   notify = end_handshake_locked (self, error);
+  events = g_steal_pointer (&self->info_events);
   g_mutex_unlock (&self->lock);
+  emit_info_events (self, events);
   if (notify)
     notify_handshake_results (self);
+}
+
+/* Ends the handshake with a new error, and returns it too. */
+static void
+fail_handshake (GSecSockSecureSocket  *self,
+                GError                *failure,
+                GError               **error)
+{
+  abort_handshake (self, failure);
+  g_propagate_error (error, failure);
+}
+
+/* Takes part in the handshake: steps it, and asks the questions it pauses
+ * on. Returns TRUE when it is done; FALSE with @error on failure, or FALSE
+ * without error when it must wait: then *wants is the base condition, or
+ * 0 for "someone else" (the handshake's owner, or an answer). */
+static gboolean
+handshake_step (GSecSockSecureSocket  *self,
+                gboolean               blocking,
+                GCancellable          *cancellable,
+                GIOCondition          *wants,
+                GError               **error)
+{
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gsize ignored;
+      StepResult result;
+
+      g_mutex_lock (&self->lock);
+      switch (self->handshake_state)
+        {
+        case HANDSHAKE_DONE:
+          g_mutex_unlock (&self->lock);
+          return TRUE;
+        case HANDSHAKE_FAILED:
+          g_propagate_error (error, g_error_copy (self->handshake_error));
+          g_mutex_unlock (&self->lock);
+          return FALSE;
+        case HANDSHAKE_NOT_STARTED:
+          self->handshake_state = HANDSHAKE_RUNNING;
+          if (self->handshake_timeout > 0)
+            self->handshake_deadline = g_get_monotonic_time () +
+                                       (gint64) self->handshake_timeout * G_USEC_PER_SEC;
+          break;
+        case HANDSHAKE_RUNNING:
+        default:
+          break;
+        }
+
+      if (self->question.asking_thread == g_thread_self ())
+        {
+          g_mutex_unlock (&self->lock);
+          fail_handshake (self,
+                          g_error_new (GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                                       "The socket was read, written or handshaken from inside "
+                                       "its own %s handler, so the handshake was abandoned: "
+                                       "answer, or postpone with "
+                                       "gsecsock_secure_socket_defer_decision()",
+                                       self->question.kind == GSECSOCK_DECISION_VERIFY_CERTIFICATE
+                                         ? "verify-certificate" : "client-certificate-requested"),
+                          error);
+          return FALSE;
+        }
+
+      if (self->handshake_deadline != 0 && g_get_monotonic_time () >= self->handshake_deadline)
+        {
+          guint timeout = self->handshake_timeout;
+
+          g_mutex_unlock (&self->lock);
+          fail_handshake (self,
+                          g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                       "The TLS handshake with %s did not complete within "
+                                       "%u seconds (see the handshake-timeout property)",
+                                       peer_label (self), timeout),
+                          error);
+          return FALSE;
+        }
+
+      /* A blocking handshake in another thread drives it alone.
+       * Non-blocking callers only step it when woken, and may have gone
+       * away: a blocking caller takes over from them. */
+      if (self->handshake_owner == OWNER_BLOCKING &&
+          self->handshake_owner_thread != g_thread_self ())
+        {
+          *wants = 0;
+          g_mutex_unlock (&self->lock);
+          return FALSE;
+        }
+
+      switch (self->question.state)
+        {
+        case QUESTION_ASKING:
+        case QUESTION_DEFERRED:
+          /* Waiting for the answer. */
+          *wants = 0;
+          g_mutex_unlock (&self->lock);
+          return FALSE;
+
+        case QUESTION_WAITING:
+          self->question.state = QUESTION_ASKING;
+          self->question.asking_thread = g_thread_self ();
+          g_mutex_unlock (&self->lock);
+
+          ask_question (self);
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+            {
+              fail_handshake (self, g_steal_pointer (&local_error), error);
+              return FALSE;
+            }
+          continue;
+
+        case QUESTION_ANSWERED:
+        case QUESTION_NONE:
+        default:
+          break;
+        }
+
+      self->handshake_owner = blocking ? OWNER_BLOCKING : OWNER_NONBLOCKING;
+      self->handshake_owner_thread = blocking ? g_thread_self () : NULL;
+      g_mutex_unlock (&self->lock);
+
+      /* On STEP_WOULD_BLOCK ownership is kept while the caller waits. */
+      result = step (self, OP_HANDSHAKE, NULL, 0, &ignored, wants, error);
+      if (result == STEP_DECIDE)
+        continue;
+      return result == STEP_DONE;
+    }
 }
 
 static gboolean
@@ -793,23 +1501,34 @@ handshake_blocking (GSecSockSecureSocket  *self,
                     GCancellable          *cancellable,
                     GError               **error)
 {
+  g_autoptr(GSecSockSecureSocket) hold = g_object_ref (self);
+
   for (;;)
     {
       g_autoptr(GError) local_error = NULL;
       GIOCondition wants = 0;
+      gint64 deadline;
+      gboolean owner;
 
-      if (handshake_step (self, TRUE, &wants, &local_error))
+      if (handshake_step (self, TRUE, cancellable, &wants, &local_error))
         return TRUE;
       if (local_error != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      if (wants == 0 ? !wait_for_handshake_end (self, cancellable, &local_error)
-                     : !wait_blocking (self, wants, cancellable, &local_error))
+
+      g_mutex_lock (&self->lock);
+      deadline = self->handshake_deadline;
+      owner = self->handshake_owner == OWNER_BLOCKING &&
+              self->handshake_owner_thread == g_thread_self ();
+      g_mutex_unlock (&self->lock);
+
+      if (wants == 0 ? !wait_for_events (self, cancellable, &local_error)
+                     : !wait_blocking (self, wants, deadline, cancellable, &local_error))
         {
           /* Only the owner may abandon the handshake; a waiter just leaves. */
-          if (wants != 0)
+          if (wants != 0 || owner)
             abort_handshake (self, local_error);
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -873,7 +1592,7 @@ transfer (GSecSockSecureSocket  *self,
               if (!handshake_blocking (self, cancellable, error))
                 return -1;
             }
-          else if (!handshake_step (self, FALSE, &wants, &local_error))
+          else if (!handshake_step (self, FALSE, cancellable, &wants, &local_error))
             {
               if (local_error == NULL)
                 {
@@ -904,7 +1623,7 @@ transfer (GSecSockSecureSocket  *self,
                                              : "The connection cannot take more data yet");
           return -1;
         }
-      if (!wait_blocking (self, wants, cancellable, error))
+      if (!wait_blocking (self, wants, 0, cancellable, error))
         return -1;
     }
 }
@@ -1101,7 +1820,23 @@ create_wait_source (GSecSockSecureSocket *self,
   else if (wants & G_IO_OUT)
     add_child (source, g_pollable_output_stream_create_source (self->base_output, NULL));
   if (handshake_pending)
-    add_child (source, g_cancellable_source_new (self->handshake_ended));
+    {
+      g_autoptr(GCancellable) answered = NULL;
+      gint64 deadline;
+
+      add_child (source, g_cancellable_source_new (self->handshake_ended));
+
+      /* The handshake may also move on with an answer, or time out. */
+      g_mutex_lock (&self->lock);
+      if (self->question.state != QUESTION_NONE && self->question_answered != NULL)
+        answered = g_object_ref (self->question_answered);
+      deadline = self->handshake_deadline;
+      g_mutex_unlock (&self->lock);
+      if (answered != NULL)
+        add_child (source, g_cancellable_source_new (answered));
+      if (deadline != 0)
+        add_child (source, g_timeout_source_new (remaining_ms (deadline)));
+    }
   return source;
 }
 
@@ -1161,7 +1896,7 @@ handshake_async_run (GTask *task)
       return;
     }
 
-  if (handshake_step (self, FALSE, &wants, &error))
+  if (handshake_step (self, FALSE, cancellable, &wants, &error))
     {
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
@@ -1317,7 +2052,7 @@ gsecsock_secure_socket_close_write (GSecSockSecureSocket  *self,
           return FALSE;
         case STEP_WOULD_BLOCK:
         default:
-          if (!wait_blocking (self, wants, cancellable, error))
+          if (!wait_blocking (self, wants, 0, cancellable, error))
             return FALSE;
         }
     }
@@ -1417,6 +2152,25 @@ gsecsock_secure_socket_get_output_stream (GIOStream *stream)
   return GSECSOCK_SECURE_SOCKET (stream)->output;
 }
 
+/* A handshake still running (perhaps waiting for a decision) ends when
+ * the socket is closed, so that nobody waits for it forever. */
+static void
+abandon_handshake_on_close (GSecSockSecureSocket *self)
+{
+  gboolean running;
+
+  g_mutex_lock (&self->lock);
+  running = self->handshake_state == HANDSHAKE_RUNNING;
+  g_mutex_unlock (&self->lock);
+  if (running)
+    {
+      g_autoptr(GError) error =
+        g_error_new_literal (GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
+                             "The socket was closed during the TLS handshake");
+      abort_handshake (self, error);
+    }
+}
+
 static gboolean
 gsecsock_secure_socket_close_fn (GIOStream     *stream,
                                  GCancellable  *cancellable,
@@ -1428,6 +2182,7 @@ gsecsock_secure_socket_close_fn (GIOStream     *stream,
 
   /* Send close_notify first, then close the transport whatever happened:
    * close never leaves the base stream open. */
+  abandon_handshake_on_close (self);
   gsecsock_secure_socket_close_write (self, cancellable, &notify_error);
   self->closed = TRUE;
   base_ok = g_io_stream_close (self->base_stream, cancellable, error);
@@ -1495,6 +2250,7 @@ gsecsock_secure_socket_close_async (GIOStream           *stream,
   g_task_set_source_tag (task, gsecsock_secure_socket_close_async);
   g_task_set_priority (task, io_priority);
   g_task_set_task_data (task, g_new0 (CloseData, 1), (GDestroyNotify) close_data_free);
+  abandon_handshake_on_close (self);
   gsecsock_secure_socket_close_write_async (self, io_priority, cancellable,
                                             close_notify_done, task);
 }
@@ -1514,7 +2270,22 @@ gsecsock_secure_socket_finalize (GObject *object)
 {
   GSecSockSecureSocket *self = GSECSOCK_SECURE_SOCKET (object);
 
+  if (self->ssl != NULL && SSL_waiting_for_async (self->ssl))
+    {
+      /* Dropped while a decision was pending: end the paused job first. */
+      self->info_wanted = FALSE;
+      finish_paused_job_locked (self);
+    }
   g_clear_pointer (&self->ssl, SSL_free);   /* frees the BIO too */
+  question_clear_locked (self);
+  g_clear_object (&self->question_answered);
+  g_clear_object (&self->client_certificate);
+  if (self->info_events != NULL)
+    {
+      for (guint i = 0; i < self->info_events->len; i++)
+        g_free (g_array_index (self->info_events, InfoEvent, i).description);
+      g_clear_pointer (&self->info_events, g_array_unref);
+    }
   g_clear_object (&self->input);
   g_clear_object (&self->output);
   g_clear_object (&self->base_stream);
@@ -1580,6 +2351,9 @@ gsecsock_secure_socket_get_property (GObject    *object,
     case PROP_HANDSHAKE_COMPLETE:
       g_value_set_boolean (value, gsecsock_secure_socket_get_handshake_complete (self));
       break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, self->handshake_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1607,9 +2381,21 @@ gsecsock_secure_socket_set_property (GObject      *object,
     case PROP_REQUIRE_CLOSE_NOTIFY:
       gsecsock_secure_socket_set_require_close_notify (self, g_value_get_boolean (value));
       break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      gsecsock_secure_socket_set_handshake_timeout (self, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+static gboolean
+default_verify_certificate (GSecSockSecureSocket     *self,
+                            GSecSockCertificate      *certificate,
+                            guint                     depth,
+                            GSecSockCertificateFlags  errors)
+{
+  return errors == 0;
 }
 
 static void
@@ -1751,7 +2537,189 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
     g_param_spec_boolean ("handshake-complete", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GSecSockSecureSocket:handshake-timeout:
+   *
+   * How many seconds the handshake may take in all, including the time a
+   * postponed decision (see [method@GSecSock.SecureSocket.defer_decision])
+   * waits for its answer; then it fails with %G_IO_ERROR_TIMED_OUT. 0 means
+   * no limit. The default is 60 seconds. Changing it affects a handshake
+   * that has not started yet.
+   */
+  properties[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * GSecSockSecureSocket::verify-certificate:
+   * @self: the socket
+   * @certificate: a certificate of the peer's chain
+   * @depth: its place in the chain: 0 for the peer's own certificate (the
+   *   leaf), 1 for its issuer, and so on
+   * @errors: every problem verification found with @certificate — all of
+   *   them, not only the first — including
+   *   %GSECSOCK_CERTIFICATE_BAD_IDENTITY on the leaf when it does not match
+   *   [property@GSecSock.SecureSocket:peer-name]
+   *
+   * Emitted during the handshake, once for every certificate of the peer's
+   * chain, in the order OpenSSL verifies them: the root end first, the
+   * leaf (@depth 0) last. On a client it is the server's chain; on a server
+   * the client's, when client certificates are requested
+   * ([property@GSecSock.SecureSocketContext:verify-peer]). It is not
+   * emitted when a session is resumed: the certificate was verified when the
+   * session was made, and only sessions whose chain had no problem are
+   * resumed.
+   *
+   * It is emitted in the thread that drives the handshake, with the socket's
+   * lock released: for [method@GSecSock.SecureSocket.handshake_async] (and
+   * asynchronous reads and writes), in the thread-default main context of
+   * the caller; for a blocking call, in the calling thread. Never from
+   * another thread.
+   *
+   * The first handler answers: %TRUE accepts the certificate, %FALSE
+   * rejects it, and the handshake fails at once with
+   * %GSECSOCK_ERROR_CERTIFICATE_REJECTED, the peer receiving the alert that
+   * matches the problem (bad_certificate when the certificate had none).
+   * The default handler returns whether @errors is empty, so with no
+   * handler the behaviour is the built-in verification. When the socket
+   * has no handler, [signal@GSecSock.SecureSocketContext::verify-certificate]
+   * is emitted instead. A handler that needs time — to ask the user —
+   * calls [method@GSecSock.SecureSocket.defer_decision]; the handshake then
+   * waits for the answer.
+   *
+   * Accepting a certificate with problems leaves them in
+   * [property@GSecSock.SecureSocket:certificate-errors]. Accept a
+   * self-signed certificate only when you recognise it (by its SHA-256
+   * fingerprint, for one host), never by ignoring @errors.
+   *
+   * ```c
+   * static gboolean
+   * on_verify (GSecSockSecureSocket *sock, GSecSockCertificate *certificate,
+   *            guint depth, GSecSockCertificateFlags errors, gpointer pin)
+   * {
+   *   if (depth == 0 && errors == (GSECSOCK_CERTIFICATE_SELF_SIGNED |
+   *                                GSECSOCK_CERTIFICATE_UNKNOWN_CA))
+   *     return g_str_equal (gsecsock_certificate_get_fingerprint_sha256 (certificate), pin);
+   *   return errors == 0;
+   * }
+   * ```
+   *
+   * ```python
+   * def on_verify(sock, certificate, depth, errors):
+   *     if depth == 0 and errors == (GSecSock.CertificateFlags.SELF_SIGNED |
+   *                                  GSecSock.CertificateFlags.UNKNOWN_CA):
+   *         return certificate.get_fingerprint_sha256() == PIN
+   *     return errors == 0
+   * sock.connect("verify-certificate", on_verify)
+   * ```
+   *
+   * An exception raised in a Python or JavaScript handler is logged by the
+   * binding and the handler's value is taken as %FALSE: the certificate is
+   * rejected.
+   *
+   * Returns: %TRUE to accept @certificate, %FALSE to reject it
+   */
+  signals[SIGNAL_VERIFY_CERTIFICATE] =
+    g_signal_new_class_handler ("verify-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                G_CALLBACK (default_verify_certificate),
+                                g_signal_accumulator_first_wins, NULL, NULL,
+                                G_TYPE_BOOLEAN, 3, GSECSOCK_TYPE_CERTIFICATE, G_TYPE_UINT,
+                                GSECSOCK_TYPE_CERTIFICATE_FLAGS);
+
+  /**
+   * GSecSockSecureSocket::handshake-info:
+   * @self: the socket
+   * @where: what happened, as #GSecSockHandshakeInfoFlags
+   * @value: for an alert its description code; for a state change or exit,
+   *   OpenSSL's return value
+   * @description: the event in words: a state name such as
+   *   "SSLv3/TLS write client hello", or an alert such as
+   *   "warning close_notify" or "fatal bad certificate"
+   *
+   * Emitted for every event OpenSSL reports about the connection
+   * (its info callback): each handshake start and end, each state
+   * transition, and every alert received or sent, during the handshake and
+   * after it (a close_notify, a fatal alert). Useful for tracing and
+   * debugging; it decides nothing.
+   *
+   * Events are emitted in order, after the OpenSSL call that produced them
+   * returned, in the thread that made that call: the thread driving the
+   * handshake (see [signal@GSecSock.SecureSocket::verify-certificate]), or
+   * the thread reading or writing afterwards. When the socket has no
+   * handler, [signal@GSecSock.SecureSocketContext::handshake-info] is
+   * emitted instead; with neither, nothing is collected at all.
+   *
+   * ```c
+   * static void
+   * on_info (GSecSockSecureSocket *sock, GSecSockHandshakeInfoFlags where,
+   *          int value, const char *description, gpointer user_data)
+   * {
+   *   if (where & GSECSOCK_HANDSHAKE_INFO_ALERT)
+   *     g_message ("alert %s: %s",
+   *                (where & GSECSOCK_HANDSHAKE_INFO_READ) ? "received" : "sent",
+   *                description);
+   * }
+   * ```
+   *
+   * ```python
+   * sock.connect("handshake-info",
+   *              lambda sock, where, value, description: print(where, description))
+   * ```
+   */
+  signals[SIGNAL_HANDSHAKE_INFO] =
+    g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, GSECSOCK_TYPE_HANDSHAKE_INFO_FLAGS, G_TYPE_INT, G_TYPE_STRING);
+
+  /**
+   * GSecSockSecureSocket::client-certificate-requested:
+   * @self: the client socket
+   * @acceptable_issuers: the distinguished names (RFC 2253, for example
+   *   "CN=Example CA,O=Example") of the authorities whose certificates the
+   *   server accepts, as the server listed them; possibly empty
+   *
+   * Emitted on a client, during the handshake, when the server asks for a
+   * certificate; at most once per handshake. Emitted in the thread that
+   * drives the handshake, like
+   * [signal@GSecSock.SecureSocket::verify-certificate].
+   *
+   * A handler chooses with
+   * [method@GSecSock.SecureSocket.set_client_certificate] (a certificate
+   * that carries its private key) and returns %TRUE; returning %TRUE
+   * without choosing declines: no certificate is sent and the server
+   * decides whether to go on. Returning %FALSE lets the default apply: the
+   * certificate set earlier with set_client_certificate(), else the
+   * context's own, else none. A handler may postpone its choice with
+   * [method@GSecSock.SecureSocket.defer_decision] and answer with
+   * [method@GSecSock.Decision.select_certificate]. When the socket has no
+   * handler, [signal@GSecSock.SecureSocketContext::client-certificate-requested]
+   * is emitted instead.
+   *
+   * ```c
+   * static gboolean
+   * on_request (GSecSockSecureSocket *sock, GStrv issuers, gpointer user_data)
+   * {
+   *   GSecSockCertificate *mine = find_certificate_issued_by (issuers);
+   *   gsecsock_secure_socket_set_client_certificate (sock, mine);
+   *   return TRUE;
+   * }
+   * ```
+   *
+   * ```python
+   * def on_request(sock, issuers):
+   *     sock.set_client_certificate(pick(issuers))
+   *     return True
+   * ```
+   *
+   * Returns: %TRUE if the handler chose, declined or deferred; %FALSE for
+   *   the default
+   */
+  signals[SIGNAL_CLIENT_CERTIFICATE_REQUESTED] =
+    g_signal_new ("client-certificate-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_true_handled, NULL, NULL,
+                  G_TYPE_BOOLEAN, 1, G_TYPE_STRV);
 }
 
 static void
@@ -1759,6 +2727,7 @@ gsecsock_secure_socket_init (GSecSockSecureSocket *self)
 {
   g_mutex_init (&self->lock);
   self->require_close_notify = TRUE;
+  self->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
   self->handshake_ended = g_cancellable_new ();
   gsecsock_verify_state_init (&self->verify);
 }
@@ -1778,6 +2747,8 @@ setup_ssl (GSecSockSecureSocket  *self,
 
   SSL_set_ex_data (self->ssl, gsecsock_secure_socket_context_socket_index (), self);
   gsecsock_verify_attach (self->ssl, &self->verify);
+  self->verify.decide = decide_verify;
+  self->verify.decide_data = self;
   self->verify.verify_peer = verify_peer;
 
   self->bio = gsecsock_bio_new (self->base_input, self->base_output);
@@ -2336,4 +3307,40 @@ gsecsock_secure_socket_get_handshake_complete (GSecSockSecureSocket *self)
 {
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), FALSE);
   return self->handshake_state == HANDSHAKE_DONE;
+}
+
+/**
+ * gsecsock_secure_socket_get_handshake_timeout:
+ * @self: a socket
+ *
+ * Gets [property@GSecSock.SecureSocket:handshake-timeout].
+ *
+ * Returns: the handshake's time limit in seconds, 0 for none
+ */
+guint
+gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), 0);
+  return self->handshake_timeout;
+}
+
+/**
+ * gsecsock_secure_socket_set_handshake_timeout:
+ * @self: a socket
+ * @seconds: the handshake's time limit in seconds, 0 for none
+ *
+ * Sets [property@GSecSock.SecureSocket:handshake-timeout].
+ */
+void
+gsecsock_secure_socket_set_handshake_timeout (GSecSockSecureSocket *self,
+                                              guint                 seconds)
+{
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET (self));
+
+  if (self->handshake_timeout == seconds)
+    return;
+  g_mutex_lock (&self->lock);
+  self->handshake_timeout = seconds;
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HANDSHAKE_TIMEOUT]);
 }

@@ -9,6 +9,7 @@
 #include <gsecsock/gsecsock-version.h>
 #include <gsecsock/gsecsock-enums.h>
 #include <gsecsock/gsecsock-certificate.h>
+#include <gsecsock/gsecsock-decision.h>
 #include <gsecsock/gsecsock-secure-socket-context.h>
 
 G_BEGIN_DECLS
@@ -68,6 +69,20 @@ gboolean gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *
 GSECSOCK_AVAILABLE_IN_ALL
 void     gsecsock_secure_socket_set_require_close_notify (GSecSockSecureSocket *self,
                                                           gboolean              require_close_notify);
+
+GSECSOCK_AVAILABLE_IN_ALL
+guint    gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self);
+GSECSOCK_AVAILABLE_IN_ALL
+void     gsecsock_secure_socket_set_handshake_timeout (GSecSockSecureSocket *self,
+                                                       guint                 seconds);
+
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockDecision    *gsecsock_secure_socket_defer_decision          (GSecSockSecureSocket *self);
+GSECSOCK_AVAILABLE_IN_ALL
+void                 gsecsock_secure_socket_set_client_certificate  (GSecSockSecureSocket *self,
+                                                                     GSecSockCertificate  *certificate);
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockCertificate *gsecsock_secure_socket_get_client_certificate  (GSecSockSecureSocket *self);
 
 GSECSOCK_AVAILABLE_IN_ALL
 GSecSockCertificate     *gsecsock_secure_socket_get_peer_certificate       (GSecSockSecureSocket *self);

@@ -15,15 +15,26 @@ typedef struct {
   /* Set up by the socket before the handshake. */
   gboolean verify_peer;          /* reject on problems, or only report them */
   const char *peer_description;  /* "“example.org”" or "the client"; borrowed */
+  /* Decides whether @cert (at @depth, with @flags) is accepted. Called once
+   * per certificate, root end first, inside OpenSSL's verification (and so
+   * possibly inside an ASYNC job, which it may pause). NULL: accept when
+   * there is no problem or when verify_peer is off. */
+  gboolean (*decide) (gpointer                 user_data,
+                      X509                    *cert,
+                      int                      depth,
+                      GSecSockCertificateFlags flags);
+  gpointer decide_data;
 
   /* Filled in during the handshake. */
   GSecSockCertificateFlags errors;  /* union over the chain */
   GArray *depth_flags;              /* guint flags per depth, leaf = 0 */
   GArray *depth_first_error;        /* first X509_V_ERR_* per depth */
   GArray *depth_done;               /* gboolean: final call for the depth seen */
+  GArray *depth_accepted;           /* gboolean: the decision for the depth */
   GListStore *chain;                /* GSecSockCertificate, leaf first */
   char *message;                    /* why the peer was rejected */
   gboolean rejected;
+  gboolean rejected_by_application;  /* a decision, not a problem, rejected */
   gboolean verified;                /* the chain was verified with no problem */
 } GSecSockVerifyState;
 
@@ -34,5 +45,8 @@ void                     gsecsock_verify_attach         (SSL *ssl, GSecSockVerif
 GSecSockVerifyState     *gsecsock_verify_get_state      (const SSL *ssl);
 
 GSecSockCertificateFlags gsecsock_verify_flags_from_x509_error (int x509_error);
+
+/* @name as an RFC 2253 string ("CN=example.org,O=Example"). */
+char                    *gsecsock_verify_format_name (const X509_NAME *name);
 
 G_END_DECLS

@@ -42,6 +42,7 @@ gsecsock_verify_state_init (GSecSockVerifyState *state)
   state->depth_flags = g_array_new (FALSE, TRUE, sizeof (guint));
   state->depth_first_error = g_array_new (FALSE, TRUE, sizeof (int));
   state->depth_done = g_array_new (FALSE, TRUE, sizeof (gboolean));
+  state->depth_accepted = g_array_new (FALSE, TRUE, sizeof (gboolean));
 }
 
 void
@@ -50,6 +51,7 @@ gsecsock_verify_state_clear (GSecSockVerifyState *state)
   g_clear_pointer (&state->depth_flags, g_array_unref);
   g_clear_pointer (&state->depth_first_error, g_array_unref);
   g_clear_pointer (&state->depth_done, g_array_unref);
+  g_clear_pointer (&state->depth_accepted, g_array_unref);
   g_clear_object (&state->chain);
   g_clear_pointer (&state->message, g_free);
 }
@@ -123,6 +125,7 @@ ensure_depth (GSecSockVerifyState *state, int depth)
       g_array_set_size (state->depth_flags, depth + 1);
       g_array_set_size (state->depth_first_error, depth + 1);
       g_array_set_size (state->depth_done, depth + 1);
+      g_array_set_size (state->depth_accepted, depth + 1);
     }
 }
 
@@ -137,8 +140,8 @@ format_asn1_date (const ASN1_TIME *time)
                           tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
-static char *
-format_name (const X509_NAME *name)
+char *
+gsecsock_verify_format_name (const X509_NAME *name)
 {
   BIO *bio = BIO_new (BIO_s_mem ());
   char *data = NULL;
@@ -161,8 +164,8 @@ describe_problem (GSecSockVerifyState *state,
                   int                  x509_error)
 {
   const char *who = state->peer_description ? state->peer_description : "the peer";
-  g_autofree char *subject = cert ? format_name (X509_get_subject_name (cert)) : g_strdup ("?");
-  g_autofree char *issuer = cert ? format_name (X509_get_issuer_name (cert)) : g_strdup ("?");
+  g_autofree char *subject = cert ? gsecsock_verify_format_name (X509_get_subject_name (cert)) : g_strdup ("?");
+  g_autofree char *issuer = cert ? gsecsock_verify_format_name (X509_get_issuer_name (cert)) : g_strdup ("?");
   g_autofree char *which = depth == 0
     ? g_strdup_printf ("The certificate of %s", who)
     : g_strdup_printf ("The certificate “%s” in the chain of %s", subject, who);
@@ -230,6 +233,62 @@ reject (GSecSockVerifyState *state,
   X509_STORE_CTX_set_error (store_ctx, x509_error);
 }
 
+/* A certificate without problems that the application refused. */
+static void
+reject_by_application (GSecSockVerifyState *state,
+                       X509_STORE_CTX      *store_ctx,
+                       X509                *cert,
+                       int                  depth)
+{
+  const char *who = state->peer_description ? state->peer_description : "the peer";
+
+  state->rejected = TRUE;
+  state->rejected_by_application = TRUE;
+  if (state->message == NULL)
+    {
+      g_autofree char *subject = cert ? gsecsock_verify_format_name (X509_get_subject_name (cert)) : g_strdup ("?");
+
+      if (depth == 0)
+        state->message = g_strdup_printf ("The certificate of %s was rejected by the "
+                                          "application's verify-certificate handler", who);
+      else
+        state->message = g_strdup_printf ("The certificate “%s” in the chain of %s was "
+                                          "rejected by the application's verify-certificate "
+                                          "handler", subject, who);
+    }
+  /* bad_certificate: the peer's certificate was refused as such. */
+  X509_STORE_CTX_set_error (store_ctx, X509_V_ERR_CERT_REJECTED);
+}
+
+static gboolean
+decide (GSecSockVerifyState *state, X509 *cert, int depth, GSecSockCertificateFlags flags)
+{
+  if (state->decide != NULL && cert != NULL)
+    return state->decide (state->decide_data, cert, depth, flags);
+  return flags == 0 || !state->verify_peer;
+}
+
+/* Asks for the decision on the certificate at @depth; rejects it if so. */
+static int
+decide_and_apply (GSecSockVerifyState *state,
+                  X509_STORE_CTX      *store_ctx,
+                  X509                *cert,
+                  int                  depth,
+                  guint                flags,
+                  int                  first_error)
+{
+  gboolean accepted = decide (state, cert, depth, flags);
+
+  g_array_index (state->depth_accepted, gboolean, depth) = accepted;
+  if (accepted)
+    return 1;
+  if (flags != 0)
+    reject (state, store_ctx, cert, depth, first_error);
+  else
+    reject_by_application (state, store_ctx, cert, depth);
+  return 0;
+}
+
 static int
 verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
 {
@@ -269,23 +328,15 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
       if (*first_error == X509_V_OK)
         *first_error = x509_error;
 
-      /* A late check (name constraints, policy) on a certificate already
-       * decided: decide now. */
-      if (*done && state->verify_peer)
-        {
-          reject (state, store_ctx, cert, depth, x509_error);
-          return 0;
-        }
+      /* A late check (policy, DANE) on a certificate already decided:
+       * decide again, with the new problem. */
+      if (*done)
+        return decide_and_apply (state, store_ctx, cert, depth, *flags, *first_error);
       return 1;
     }
 
   *done = TRUE;
-  if (*flags != 0 && state->verify_peer)
-    {
-      reject (state, store_ctx, cert, depth, *first_error);
-      return 0;
-    }
-  return 1;
+  return decide_and_apply (state, store_ctx, cert, depth, *flags, *first_error);
 }
 
 static void
@@ -330,22 +381,27 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
   g_array_set_size (state->depth_flags, 0);
   g_array_set_size (state->depth_first_error, 0);
   g_array_set_size (state->depth_done, 0);
+  g_array_set_size (state->depth_accepted, 0);
   state->errors = 0;
   state->rejected = FALSE;
+  state->rejected_by_application = FALSE;
   state->verified = FALSE;
   g_clear_pointer (&state->message, g_free);
   record_chain (state, store_ctx);
 
   ok = X509_verify_cert (store_ctx);
 
-  if (ok > 0 && state->verify_peer && state->errors != 0)
+  if (ok > 0 && state->errors != 0)
     {
-      /* Problems were recorded but OpenSSL did not stop: reject on the
-       * deepest problem, as the per-certificate path would have. */
+      /* Problems were recorded but OpenSSL did not stop: a problem on a
+       * certificate that no decision accepted is rejected, on the deepest
+       * one, as the per-certificate path would have. */
       for (int depth = (int) state->depth_flags->len - 1; depth >= 0; depth--)
         {
           int err = g_array_index (state->depth_first_error, int, depth);
-          if (err != X509_V_OK)
+          gboolean accepted = g_array_index (state->depth_done, gboolean, depth) &&
+                              g_array_index (state->depth_accepted, gboolean, depth);
+          if (err != X509_V_OK && !accepted && state->verify_peer)
             {
               X509 *cert = NULL;
               STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
@@ -353,10 +409,10 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
                 cert = sk_X509_value (chain, depth);
               reject (state, store_ctx, cert, depth, err);
               X509_STORE_CTX_set_error_depth (store_ctx, depth);
+              ok = 0;
               break;
             }
         }
-      ok = 0;
     }
 
   state->verified = ok > 0 && state->errors == 0;

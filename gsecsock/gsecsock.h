@@ -8,6 +8,7 @@
 #include <gsecsock/gsecsock-enum-types.h>
 #include <gsecsock/gsecsock-error.h>
 #include <gsecsock/gsecsock-certificate.h>
+#include <gsecsock/gsecsock-decision.h>
 #include <gsecsock/gsecsock-secure-socket-context.h>
 #include <gsecsock/gsecsock-secure-socket.h>
 

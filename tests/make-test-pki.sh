@@ -29,6 +29,20 @@
 #                                    chain = leaf + untrusted-ca
 #   encrypted.key                    server.key as encrypted PKCS#8 (AES-256-CBC,
 #                                    password "secret")
+#   encrypted-traditional.key        server.key as a traditional encrypted PEM key
+#                                    ("BEGIN EC PRIVATE KEY", "Proc-Type: 4,ENCRYPTED",
+#                                    AES-256-CBC, password "secret")
+#   server.p12                       PKCS#12 (DER): server.pem + server.key +
+#                                    intermediate.pem, password "secret"
+#   server-nopass.p12                the same exported with an empty password
+#                                    (loads without asking for one)
+#   client.p12                       PKCS#12: client.pem + client.key +
+#                                    intermediate.pem, password "secret"
+#   client-other.pem .key -chain.pem a second client certificate, CN=gsecsock other
+#                                    client, clientAuth, signed by untrusted-ca
+#                                    (chain = leaf + untrusted-ca): with client.pem,
+#                                    two client certificates to choose between by
+#                                    issuer
 
 set -euo pipefail
 
@@ -216,8 +230,31 @@ run "$OPENSSL" x509 -in "$pki/server.pem" -outform DER -out "$pki/server.der"
 run "$OPENSSL" pkcs8 -topk8 -v2 aes-256-cbc -in "$pki/server.key" \
   -passout pass:secret -out "$pki/encrypted.key"
 
+# "openssl ec" of OpenSSL 3 writes EC keys in the traditional form (with a
+# Proc-Type header when encrypted); checked below all the same.
+run "$OPENSSL" ec -in "$pki/server.key" -aes256 -passout pass:secret \
+  -out "$pki/encrypted-traditional.key"
+if ! grep -q '^Proc-Type: 4,ENCRYPTED' "$pki/encrypted-traditional.key"; then
+  echo "$0: encrypted-traditional.key is not a traditional encrypted PEM key" >&2
+  exit 1
+fi
+
 leaf client "/CN=gsecsock test client" intermediate client
 chain client intermediate
+
+leaf client-other "/CN=gsecsock other client" untrusted-ca client
+chain client-other untrusted-ca
+
+# PKCS#12 (OpenSSL 3 defaults: AES-256-CBC, PBKDF2, SHA-256 MAC). stdin is
+# /dev/null so that nothing can ever wait for a typed password.
+p12 () { # output leaf password
+  run "$OPENSSL" pkcs12 -export -in "$pki/$2.pem" -inkey "$pki/$2.key" \
+    -certfile "$pki/intermediate.pem" -name "$2" -passout "pass:$3" \
+    -out "$pki/$1" </dev/null
+}
+p12 server.p12 server secret
+p12 server-nopass.p12 server ""
+p12 client.p12 client secret
 
 leaf wronghost "/CN=wrong.example" intermediate wronghost
 chain wronghost intermediate
@@ -242,7 +279,9 @@ self_sign selfsigned selfsigned
 # Every promised file must be there and non-empty before OUTDIR is replaced.
 for f in ca.pem ca.key intermediate.pem intermediate.key bundle.pem \
          server.pem server.key server-chain.pem server.der encrypted.key \
-         client.pem client.key client-chain.pem \
+         encrypted-traditional.key server.p12 server-nopass.p12 \
+         client.pem client.key client-chain.pem client.p12 \
+         client-other.pem client-other.key client-other-chain.pem \
          expired.pem expired.key expired-chain.pem \
          notyet.pem notyet.key notyet-chain.pem \
          wronghost.pem wronghost.key wronghost-chain.pem \

@@ -333,16 +333,27 @@ test_certificate_encrypted_key (void)
        * were used it would fall back to prompting on stderr, which the
        * parent checks. stdin is /dev/null, so nothing can hang. */
       (void) setsid ();
+      /* With no password-requested handler, an encrypted key (PKCS#8 or
+       * traditional PEM) fails with BAD_PASSWORD; test-password covers the
+       * signal itself. */
       assert_load_fails (test_pki_path ("server.pem"), test_pki_path ("encrypted.key"),
-                         GSECSOCK_ERROR_BAD_KEY_FILE, test_pki_path ("encrypted.key"));
+                         GSECSOCK_ERROR_BAD_PASSWORD, test_pki_path ("encrypted.key"));
+      assert_load_fails (test_pki_path ("server.pem"), test_pki_path ("encrypted-traditional.key"),
+                         GSECSOCK_ERROR_BAD_PASSWORD, test_pki_path ("encrypted-traditional.key"));
       {
         g_autoptr(GSecSockSecureSocketContext) ctx = gsecsock_secure_socket_context_new (GSECSOCK_MODE_SERVER);
         g_autoptr(GError) error = NULL;
 
         g_assert_false (gsecsock_secure_socket_context_load_certificate_file (ctx, test_pki_path ("server.pem"),
                                                                              test_pki_path ("encrypted.key"), &error));
-        g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_KEY_FILE);
+        g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_PASSWORD);
         test_assert_message_contains (error, "encrypted");
+        test_assert_message_contains (error, "password-requested");
+        g_clear_error (&error);
+
+        /* Nor does a PKCS#12 file with a password prompt. */
+        g_assert_false (gsecsock_secure_socket_context_load_pkcs12_file (ctx, test_pki_path ("server.p12"), &error));
+        g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_PASSWORD);
       }
       return;
     }
