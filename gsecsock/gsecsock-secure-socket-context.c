@@ -728,6 +728,21 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * A handler may postpone its answer with
    * [method@GSecSock.SecureSocket.defer_decision] on @socket.
    *
+   * ```c
+   * static gboolean
+   * on_verify (GSecSockSecureSocketContext *ctx, GSecSockSecureSocket *sock,
+   *            GSecSockCertificate *certificate, guint depth,
+   *            GSecSockCertificateFlags errors, gpointer user_data)
+   * {
+   *   return errors == 0 || is_pinned (gsecsock_secure_socket_get_peer_name (sock), certificate);
+   * }
+   * ```
+   *
+   * ```python
+   * ctx.connect('verify-certificate',
+   *             lambda ctx, sock, cert, depth, errors: errors == 0 or is_pinned(sock, cert))
+   * ```
+   *
    * Returns: %TRUE to accept @certificate, %FALSE to reject it and fail the
    *   handshake
    */
@@ -748,7 +763,13 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * The context-wide form of [signal@GSecSock.SecureSocket::handshake-info]:
    * emitted for the events of every socket of the context that has no
-   * `handshake-info` handler of its own.
+   * `handshake-info` handler of its own, in the same thread as the socket's
+   * would be.
+   *
+   * ```python
+   * ctx.connect('handshake-info',
+   *             lambda ctx, sock, where, value, text: log.debug('%s: %s', sock.props.peer_name, text))
+   * ```
    */
   signals[CONTEXT_SIGNAL_HANDSHAKE_INFO] =
     g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

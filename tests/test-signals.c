@@ -918,6 +918,54 @@ test_client_cert_default (Fixture *f, gconstpointer data)
   assert_server_saw_client (&f->pair);
 }
 
+static gboolean
+on_context_client_cert (GSecSockSecureSocketContext *ctx,
+                        GSecSockSecureSocket        *sock,
+                        char                       **issuers,
+                        gpointer                     user_data)
+{
+  ClientCertChooser *c = user_data;
+
+  g_assert_true (GSECSOCK_IS_SECURE_SOCKET (sock));
+  c->emissions++;
+  c->chosen = choose_by_issuer (c, issuers);
+  gsecsock_secure_socket_set_client_certificate (sock, c->chosen);
+  return TRUE;
+}
+
+/* The context-level form, for sockets without a handler of their own. */
+static void
+test_client_cert_context_handler (Fixture *f, gconstpointer data)
+{
+  ClientCertChooser c;
+
+  chooser_init (&c);
+  require_client_certificates (f->env.server_ctx);
+  g_signal_connect (f->env.client_ctx, "client-certificate-requested",
+                    G_CALLBACK (on_context_client_cert), &c);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_cmpuint (c.emissions, ==, 1);
+  g_assert_true (gsecsock_secure_socket_get_client_certificate (f->pair.client) == c.candidates[1]);
+  assert_server_saw_client (&f->pair);
+  chooser_clear (&c);
+}
+
+/* set_client_certificate() before the handshake, with no handler at all. */
+static void
+test_client_cert_set_in_advance (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSecSockCertificate) identity = load_identity ("client-chain.pem", "client.key");
+
+  require_client_certificates (f->env.server_ctx);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_null (gsecsock_secure_socket_get_client_certificate (f->pair.client));
+  gsecsock_secure_socket_set_client_certificate (f->pair.client, identity);
+  g_assert_true (gsecsock_secure_socket_get_client_certificate (f->pair.client) == identity);
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  assert_server_saw_client (&f->pair);
+}
+
 /* Not emitted when the server does not ask. */
 static void
 test_client_cert_not_requested (Fixture *f, gconstpointer data)
@@ -1157,6 +1205,8 @@ main (int argc, char **argv)
   ADD ("client-certificate/declined", test_client_cert_declined);
   ADD ("client-certificate/default", test_client_cert_default);
   ADD ("client-certificate/not-requested", test_client_cert_not_requested);
+  ADD ("client-certificate/context-handler", test_client_cert_context_handler);
+  ADD ("client-certificate/set-in-advance", test_client_cert_set_in_advance);
   ADD_DATA ("misbehaving/handshake-inside", MISBEHAVE_HANDSHAKE, test_handler_misbehaves);
   ADD_DATA ("misbehaving/close-inside", MISBEHAVE_CLOSE, test_handler_misbehaves);
   ADD_DATA ("misbehaving/cancel-inside", MISBEHAVE_CANCEL, test_handler_misbehaves);

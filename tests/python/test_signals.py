@@ -278,6 +278,46 @@ class ClientCertificateTest(unittest.TestCase):
         self.assertTrue(peer.equal(candidates[1]))
         pair.close()
 
+    def test_context_handler(self):
+        server_ctx = server_context()
+        server_ctx.set_verify_peer(True)
+        server_ctx.set_use_system_trust(False)
+        server_ctx.add_trust_anchor_file(pki_path('bundle.pem'))
+        identity = GSecSock.Certificate.new_from_files(pki_path('client-chain.pem'),
+                                                       pki_path('client.key'))
+        client_ctx = client_context()
+        asked = []
+
+        def on_request(context, sock, issuers):
+            asked.append(sock)
+            sock.set_client_certificate(identity)
+            return True
+
+        client_ctx.connect('client-certificate-requested', on_request)
+        pair = Pair(client_ctx, server_ctx)
+        client_error, server_error = pair.handshake()
+        self.assertIsNone(client_error)
+        self.assertIsNone(server_error)
+        self.assertEqual(asked, [pair.client])
+        self.assertTrue(pair.server.get_peer_certificate().equal(identity))
+        pair.close()
+
+
+class ContextHandshakeInfoTest(unittest.TestCase):
+
+    def test_context_handler_gets_every_socket(self):
+        client_ctx = client_context()
+        sockets = set()
+        client_ctx.connect('handshake-info',
+                           lambda ctx, sock, where, value, text: sockets.add(sock))
+        pairs = [Pair(client_ctx, server_context()) for _ in range(2)]
+        for pair in pairs:
+            client_error, _ = pair.handshake()
+            self.assertIsNone(client_error)
+        self.assertEqual(sockets, {pair.client for pair in pairs})
+        for pair in pairs:
+            pair.close()
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
