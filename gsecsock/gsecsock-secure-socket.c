@@ -168,6 +168,10 @@ struct _GSecSockSecureSocket
   guint question_serial;
   GCancellable *question_answered;  /* cancelled when the question is answered */
   gboolean async_jobs;              /* SSL_MODE_ASYNC is on for the handshake */
+  /* The thread whose ASYNC job is paused (a reference: the address must not
+   * be reused). OpenSSL's fibre keeps the async context of the thread that
+   * started it, so only that thread may resume the job or run it to its end. */
+  GThread *job_thread;
   GSecSockCertificate *client_certificate;
 
   gboolean info_wanted;             /* someone listens to handshake-info */
@@ -537,6 +541,24 @@ notify_handshake_results (GSecSockSecureSocket *self)
 
 static void finish_paused_job_locked (GSecSockSecureSocket *self);
 
+/* Whether an ASYNC job is paused that this thread must not resume. */
+static gboolean
+job_paused_elsewhere_locked (GSecSockSecureSocket *self)
+{
+  return self->ssl != NULL && SSL_waiting_for_async (self->ssl) &&
+         self->job_thread != g_thread_self ();
+}
+
+static void
+clear_async_mode_locked (GSecSockSecureSocket *self)
+{
+  if (self->async_jobs && !SSL_waiting_for_async (self->ssl))
+    {
+      SSL_clear_mode (self->ssl, SSL_MODE_ASYNC);
+      self->async_jobs = FALSE;
+    }
+}
+
 /* Ends the handshake (with @error NULL on success). Lock held. Returns
  * whether the caller must emit the notifications once unlocked. */
 static gboolean
@@ -560,13 +582,11 @@ end_handshake_locked (GSecSockSecureSocket *self,
     }
   self->handshake_owner = OWNER_NONE;
   self->handshake_owner_thread = NULL;
-  if (SSL_waiting_for_async (self->ssl))
+  /* A job paused by another thread is finished by that thread, woken by
+   * handshake_ended (see handshake_step()). */
+  if (SSL_waiting_for_async (self->ssl) && !job_paused_elsewhere_locked (self))
     finish_paused_job_locked (self);
-  if (self->async_jobs)
-    {
-      SSL_clear_mode (self->ssl, SSL_MODE_ASYNC);
-      self->async_jobs = FALSE;
-    }
+  clear_async_mode_locked (self);
   g_cancellable_cancel (self->handshake_ended);
   return TRUE;
 }
@@ -620,6 +640,11 @@ pause_for_answer_locked (GSecSockSecureSocket *self)
     return FALSE;
   self->question.state = QUESTION_WAITING;
   self->question.serial = ++self->question_serial;
+  if (self->job_thread != g_thread_self ())
+    {
+      g_clear_pointer (&self->job_thread, g_thread_unref);
+      self->job_thread = g_thread_ref (g_thread_self ());
+    }
   g_clear_object (&self->question_answered);
   self->question_answered = g_cancellable_new ();
   if (!ASYNC_pause_job ())
@@ -1023,8 +1048,14 @@ gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
 GSecSockCertificate *
 gsecsock_secure_socket_get_client_certificate (GSecSockSecureSocket *self)
 {
+  GSecSockCertificate *certificate;
+
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), NULL);
-  return self->client_certificate;
+
+  g_mutex_lock (&self->lock);
+  certificate = self->client_certificate;
+  g_mutex_unlock (&self->lock);
+  return certificate;
 }
 
 /* A paused job must run to its end before the handshake is abandoned or
@@ -1090,8 +1121,22 @@ step (GSecSockSecureSocket  *self,
 
   /* Jobs cost a little: only when a handler may have to pause the
    * handshake. Never turned off while a job is paused. */
-  if (op == OP_HANDSHAKE && !self->async_jobs && wants_decisions (self) && ASYNC_is_capable ())
+  if (op == OP_HANDSHAKE && !self->async_jobs && wants_decisions (self))
     {
+      if (!ASYNC_is_capable ())
+        {
+          /* Never decide in the application's place: it may reject. */
+          g_set_error_literal (&local_error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                               "This OpenSSL cannot pause a handshake (no ASYNC support), "
+                               "so verify-certificate and client-certificate-requested "
+                               "handlers cannot be used on this platform");
+          notify = end_handshake_locked (self, local_error);
+          g_mutex_unlock (&self->lock);
+          if (notify)
+            notify_handshake_results (self);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return STEP_ERROR;
+        }
       SSL_set_mode (self->ssl, SSL_MODE_ASYNC);
       self->async_jobs = TRUE;
     }
@@ -1246,9 +1291,11 @@ wait_for_events (GSecSockSecureSocket  *self,
   GPollFD fds[3];
   guint n_watched = 0, n_fds = 0;
   gint64 deadline;
+  gboolean elsewhere;
 
   g_mutex_lock (&self->lock);
-  if (self->question.state != QUESTION_NONE && self->question_answered != NULL)
+  elsewhere = job_paused_elsewhere_locked (self);
+  if (self->question.state != QUESTION_NONE && self->question_answered != NULL && !elsewhere)
     answered = g_object_ref (self->question_answered);
   deadline = self->handshake_deadline;
   g_mutex_unlock (&self->lock);
@@ -1271,8 +1318,14 @@ wait_for_events (GSecSockSecureSocket  *self,
 
       if (timeout == 0)
         break;
+      /* Another thread must resume its job: look again now and then, to
+       * take over once it has. */
+      if (elsewhere && (timeout < 0 || timeout > 100))
+        timeout = 100;
       n = g_poll (fds, n_fds, timeout);
       if (n < 0 && errno != EINTR)
+        break;
+      if (n == 0 && elsewhere)
         break;
     }
 
@@ -1401,9 +1454,22 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           return TRUE;
         case HANDSHAKE_FAILED:
-          g_propagate_error (error, g_error_copy (self->handshake_error));
-          g_mutex_unlock (&self->lock);
-          return FALSE;
+          {
+            GArray *events = NULL;
+
+            /* Ended by another thread while this thread's job was paused:
+             * run it to its end here, the only thread that may. */
+            if (SSL_waiting_for_async (self->ssl) && self->job_thread == g_thread_self ())
+              {
+                finish_paused_job_locked (self);
+                clear_async_mode_locked (self);
+                events = g_steal_pointer (&self->info_events);
+              }
+            g_propagate_error (error, g_error_copy (self->handshake_error));
+            g_mutex_unlock (&self->lock);
+            emit_info_events (self, events);
+            return FALSE;
+          }
         case HANDSHAKE_NOT_STARTED:
           self->handshake_state = HANDSHAKE_RUNNING;
           if (self->handshake_timeout > 0)
@@ -1449,6 +1515,14 @@ handshake_step (GSecSockSecureSocket  *self,
        * away: a blocking caller takes over from them. */
       if (self->handshake_owner == OWNER_BLOCKING &&
           self->handshake_owner_thread != g_thread_self ())
+        {
+          *wants = 0;
+          g_mutex_unlock (&self->lock);
+          return FALSE;
+        }
+
+      /* Only the thread whose job paused asks its question and resumes it. */
+      if (job_paused_elsewhere_locked (self))
         {
           *wants = 0;
           g_mutex_unlock (&self->lock);
@@ -1694,6 +1768,10 @@ ready_without_transport_locked (GSecSockSecureSocket *self,
       self->handshake_state == HANDSHAKE_FAILED ||
       self->handshake_state == HANDSHAKE_NOT_STARTED)
     return TRUE;
+  /* Paused on a question: what OpenSSL holds waits for the answer. */
+  if (self->handshake_state == HANDSHAKE_RUNNING && self->question.state != QUESTION_NONE &&
+      self->question.state != QUESTION_ANSWERED)
+    return FALSE;
   if (condition & G_IO_IN)
     return self->read_closed || readable_without_transport_locked (self);
   return FALSE;
@@ -1823,17 +1901,21 @@ create_wait_source (GSecSockSecureSocket *self,
     {
       g_autoptr(GCancellable) answered = NULL;
       gint64 deadline;
+      gboolean elsewhere;
 
       add_child (source, g_cancellable_source_new (self->handshake_ended));
 
       /* The handshake may also move on with an answer, or time out. */
       g_mutex_lock (&self->lock);
-      if (self->question.state != QUESTION_NONE && self->question_answered != NULL)
+      elsewhere = job_paused_elsewhere_locked (self);
+      if (self->question.state != QUESTION_NONE && self->question_answered != NULL && !elsewhere)
         answered = g_object_ref (self->question_answered);
       deadline = self->handshake_deadline;
       g_mutex_unlock (&self->lock);
       if (answered != NULL)
         add_child (source, g_cancellable_source_new (answered));
+      if (elsewhere)
+        add_child (source, g_timeout_source_new (100));
       if (deadline != 0)
         add_child (source, g_timeout_source_new (remaining_ms (deadline)));
     }
@@ -1855,9 +1937,11 @@ gsecsock_secure_socket_create_source (GSecSockSecureSocket *self,
     wants = self->read_wants ? self->read_wants : G_IO_IN;
   else
     wants = self->write_wants ? self->write_wants : G_IO_OUT;
-  if (handshake_pending && self->handshake_owner == OWNER_BLOCKING &&
-      self->handshake_owner_thread != g_thread_self ())
-    wants = 0;     /* only the end of that handshake matters */
+  if (handshake_pending &&
+      ((self->question.state != QUESTION_NONE && self->question.state != QUESTION_ANSWERED) ||
+       (self->handshake_owner == OWNER_BLOCKING &&
+        self->handshake_owner_thread != g_thread_self ())))
+    wants = 0;     /* only an answer, or the end of that handshake, matters */
   g_mutex_unlock (&self->lock);
 
   return create_wait_source (self, wants, handshake_pending, pollable, condition, cancellable);
@@ -2270,12 +2354,15 @@ gsecsock_secure_socket_finalize (GObject *object)
 {
   GSecSockSecureSocket *self = GSECSOCK_SECURE_SOCKET (object);
 
-  if (self->ssl != NULL && SSL_waiting_for_async (self->ssl))
+  if (self->ssl != NULL && SSL_waiting_for_async (self->ssl) && !job_paused_elsewhere_locked (self))
     {
       /* Dropped while a decision was pending: end the paused job first. */
       self->info_wanted = FALSE;
       finish_paused_job_locked (self);
     }
+  /* A job paused by another thread cannot be resumed here: SSL_free()
+   * leaves it alone, and it is leaked rather than run on the wrong stack. */
+  g_clear_pointer (&self->job_thread, g_thread_unref);
   g_clear_pointer (&self->ssl, SSL_free);   /* frees the BIO too */
   question_clear_locked (self);
   g_clear_object (&self->question_answered);

@@ -328,15 +328,14 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
       if (*first_error == X509_V_OK)
         *first_error = x509_error;
 
-      /* A late check (policy, DANE) on a certificate already decided:
-       * decide again, with the new problem. */
-      if (*done)
-        return decide_and_apply (state, store_ctx, cert, depth, *flags, *first_error);
+      /* Only collected here: OpenSSL reports some problems (name
+       * constraints, policy) after it has called the depth "ok", so each
+       * certificate is decided once the whole chain is verified. */
       return 1;
     }
 
   *done = TRUE;
-  return decide_and_apply (state, store_ctx, cert, depth, *flags, *first_error);
+  return 1;
 }
 
 static void
@@ -391,24 +390,23 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
 
   ok = X509_verify_cert (store_ctx);
 
-  if (ok > 0 && state->errors != 0)
+  /* One decision per certificate of the chain, root end first, each with
+   * every problem found for it; the first refusal fails the handshake. */
+  if (ok > 0)
     {
-      /* Problems were recorded but OpenSSL did not stop: a problem on a
-       * certificate that no decision accepted is rejected, on the deepest
-       * one, as the per-certificate path would have. */
-      for (int depth = (int) state->depth_flags->len - 1; depth >= 0; depth--)
+      STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
+
+      for (int depth = chain != NULL ? sk_X509_num (chain) - 1 : -1; depth >= 0; depth--)
         {
-          int err = g_array_index (state->depth_first_error, int, depth);
-          gboolean accepted = g_array_index (state->depth_done, gboolean, depth) &&
-                              g_array_index (state->depth_accepted, gboolean, depth);
-          if (err != X509_V_OK && !accepted && state->verify_peer)
+          X509 *cert = sk_X509_value (chain, depth);
+
+          ensure_depth (state, depth);
+          X509_STORE_CTX_set_current_cert (store_ctx, cert);
+          X509_STORE_CTX_set_error_depth (store_ctx, depth);
+          if (!decide_and_apply (state, store_ctx, cert, depth,
+                                 g_array_index (state->depth_flags, guint, depth),
+                                 g_array_index (state->depth_first_error, int, depth)))
             {
-              X509 *cert = NULL;
-              STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain (store_ctx);
-              if (chain != NULL && depth < sk_X509_num (chain))
-                cert = sk_X509_value (chain, depth);
-              reject (state, store_ctx, cert, depth, err);
-              X509_STORE_CTX_set_error_depth (store_ctx, depth);
               ok = 0;
               break;
             }

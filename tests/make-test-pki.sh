@@ -25,6 +25,9 @@
 #   wronghost.pem .key -chain.pem    leaf for DNS:wrong.example only
 #   selfsigned.pem .key              self-signed localhost leaf (CA:FALSE)
 #   untrusted-ca.pem .key            a root nobody trusts
+#   constrained-ca.pem .key          a root limited to DNS names under .example.com
+#   constrained.pem .key -chain.pem  localhost leaf signed by constrained-ca
+#                                    (violates its name constraint)
 #   untrusted.pem .key -chain.pem    localhost leaf signed by untrusted-ca;
 #                                    chain = leaf + untrusted-ca
 #   encrypted.key                    server.key as encrypted PKCS#8 (AES-256-CBC,
@@ -115,6 +118,12 @@ cat >"$tmp/ext.cnf" <<'EOF'
 [root_ca]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[constrained_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+nameConstraints = critical, permitted;DNS:.example.com
 subjectKeyIdentifier = hash
 
 [intermediate_ca]
@@ -223,6 +232,12 @@ new_key untrusted-ca
 new_csr untrusted-ca "/CN=gsecsock Untrusted CA"
 self_sign untrusted-ca root_ca
 
+# A root that may only vouch for names under .example.com: OpenSSL reports
+# its violation late, after the leaf's own checks.
+new_key constrained-ca
+new_csr constrained-ca "/CN=gsecsock Constrained CA"
+self_sign constrained-ca constrained_ca
+
 # Leaves.
 leaf server "/CN=localhost" intermediate server
 chain server intermediate
@@ -261,6 +276,9 @@ chain wronghost intermediate
 
 leaf untrusted "/CN=localhost" untrusted-ca server
 chain untrusted untrusted-ca
+
+leaf constrained "/CN=localhost" constrained-ca server
+chain constrained constrained-ca
 
 new_key expired
 new_csr expired "/CN=localhost"

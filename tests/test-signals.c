@@ -120,6 +120,18 @@ on_verify (GSecSockSecureSocket     *sock,
   return record_verify (user_data, certificate, depth, errors);
 }
 
+/* Records, and answers like the built-in verification. */
+static gboolean
+on_verify_default (GSecSockSecureSocket     *sock,
+                   GSecSockCertificate      *certificate,
+                   guint                     depth,
+                   GSecSockCertificateFlags  errors,
+                   gpointer                  user_data)
+{
+  record_verify (user_data, certificate, depth, errors);
+  return errors == 0;
+}
+
 static gboolean
 on_context_verify (GSecSockSecureSocketContext *ctx,
                    GSecSockSecureSocket        *sock,
@@ -230,6 +242,36 @@ test_verify_pin_self_signed (Fixture *f, gconstpointer data)
   g_assert_false (test_tls_pair_handshake_async (&f->pair));
   g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   test_assert_message_contains (f->pair.server_op.error, "unknown CA");
+  recorder_clear (&rec);
+}
+
+/* OpenSSL reports a name-constraint violation after it has called the leaf
+ * "ok": the leaf is still decided once, with that problem. */
+static void
+test_verify_once_with_late_problem (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSecSockSecureSocketContext) server_ctx =
+    test_make_server_context ("constrained-chain.pem", "constrained.key");
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context ();
+  VerifyRecorder rec;
+  guint leaf_emissions = 0;
+
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (client_ctx,
+                                                                       test_pki_path ("constrained-ca.pem"),
+                                                                       NULL));
+  recorder_init (&rec, TRUE);
+  rec.pin = NULL;
+  test_tls_pair_init (&f->pair, client_ctx, server_ctx, "127.0.0.1", "localhost");
+  g_signal_connect (f->pair.client, "verify-certificate", G_CALLBACK (on_verify_default), &rec);
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  for (guint i = 0; i < rec.emissions->len; i++)
+    if (emission (&rec, i)->depth == 0)
+      {
+        leaf_emissions++;
+        g_assert_cmpuint (emission (&rec, i)->errors, ==, GSECSOCK_CERTIFICATE_GENERIC_ERROR);
+      }
+  g_assert_cmpuint (leaf_emissions, ==, 1);
+  g_assert_error (f->pair.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
   recorder_clear (&rec);
 }
 
@@ -1173,6 +1215,208 @@ test_emissions_in_worker_thread (Fixture *f, gconstpointer data)
   g_ptr_array_unref (w.info.descriptions);
 }
 
+/* A handshake started from a worker thread (its own main context) waits
+ * for a deferred decision; another thread then closes the socket, or
+ * answers and drives it with blocking I/O. OpenSSL's paused job may only be
+ * resumed by the thread that started it: that must neither crash nor hang. */
+typedef struct {
+  GSecSockSecureSocketContext *client_ctx;
+  GSecSockSecureSocketContext *server_ctx;
+  GMutex lock;
+  GCond cond;
+  GSecSockSecureSocket *client;   /* owned by the worker */
+  GSecSockDecision *decision;
+  TestOp client_op;
+  TestOp server_op;
+  gboolean stop;
+} CrossThread;
+
+static gboolean
+on_verify_defer_cross (GSecSockSecureSocket     *sock,
+                       GSecSockCertificate      *certificate,
+                       guint                     depth,
+                       GSecSockCertificateFlags  errors,
+                       gpointer                  user_data)
+{
+  CrossThread *x = user_data;
+
+  if (depth != 0)
+    return TRUE;
+  g_mutex_lock (&x->lock);
+  x->decision = gsecsock_secure_socket_defer_decision (sock);
+  g_cond_broadcast (&x->cond);
+  g_mutex_unlock (&x->lock);
+  return FALSE;
+}
+
+static gpointer
+cross_worker (gpointer user_data)
+{
+  CrossThread *x = user_data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  TestTlsPair pair;
+  TestGuard *guard;
+
+  g_main_context_push_thread_default (context);
+  test_tls_pair_init (&pair, x->client_ctx, x->server_ctx, "127.0.0.1", "localhost");
+  g_signal_connect (pair.client, "verify-certificate", G_CALLBACK (on_verify_defer_cross), x);
+  g_mutex_lock (&x->lock);
+  x->client = g_object_ref (pair.client);
+  g_mutex_unlock (&x->lock);
+  start_handshakes (&pair);
+  guard = test_guard_new (context);
+  while (!(pair.client_op.done && pair.server_op.done) || !g_atomic_int_get (&x->stop))
+    {
+      if (test_guard_expired (guard))
+        g_error ("the worker's handshakes did not finish");
+      g_main_context_iteration (context, FALSE);
+      g_usleep (1000);
+    }
+  test_guard_free (guard);
+  g_mutex_lock (&x->lock);
+  x->client_op = pair.client_op;
+  x->server_op = pair.server_op;
+  memset (&pair.client_op, 0, sizeof pair.client_op);
+  memset (&pair.server_op, 0, sizeof pair.server_op);
+  g_mutex_unlock (&x->lock);
+  test_tls_pair_clear (&pair);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+static void
+test_deferred_across_threads (Fixture *f, gconstpointer data)
+{
+  gboolean close_it = GPOINTER_TO_INT (data);
+  CrossThread x = { f->env.client_ctx, f->env.server_ctx, };
+  g_autoptr(GThread) worker = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestWatchdog) watchdog = test_watchdog_start ("deferred decision across threads");
+
+  g_mutex_init (&x.lock);
+  g_cond_init (&x.cond);
+  worker = g_thread_new ("worker", cross_worker, &x);
+  g_mutex_lock (&x.lock);
+  while (x.decision == NULL)
+    g_cond_wait (&x.cond, &x.lock);
+  g_mutex_unlock (&x.lock);
+
+  if (close_it)
+    {
+      g_io_stream_close (G_IO_STREAM (x.client), NULL, &error);
+    }
+  else
+    {
+      GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (x.client));
+      gsize written = 0;
+
+      /* Answered here; the worker resumes the job, this blocking write
+       * takes part once it may. */
+      gsecsock_decision_accept (x.decision);
+      g_assert_true (g_output_stream_write_all (out, "x", 1, &written, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_atomic_int_set (&x.stop, TRUE);
+  g_thread_join (g_steal_pointer (&worker));
+
+  if (close_it)
+    g_assert_error (x.client_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED);
+  else
+    g_assert_no_error (x.client_op.error);
+  g_clear_object (&x.decision);
+  g_clear_object (&x.client);
+  test_op_clear (&x.client_op);
+  test_op_clear (&x.server_op);
+  g_mutex_clear (&x.lock);
+  g_cond_clear (&x.cond);
+}
+
+/* A deferred decision while an asynchronous read drives the handshake
+ * implicitly: the main loop sleeps until the answer (no busy loop). */
+typedef struct {
+  GSecSockDecision *decision;
+  gboolean read_done;
+  gssize read_result;
+} ImplicitRead;
+
+static gboolean
+on_verify_defer_store (GSecSockSecureSocket     *sock,
+                       GSecSockCertificate      *certificate,
+                       guint                     depth,
+                       GSecSockCertificateFlags  errors,
+                       gpointer                  user_data)
+{
+  ImplicitRead *r = user_data;
+
+  if (depth == 0)
+    r->decision = gsecsock_secure_socket_defer_decision (sock);
+  return TRUE;
+}
+
+static void
+implicit_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ImplicitRead *r = user_data;
+
+  r->read_result = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  r->read_done = TRUE;
+}
+
+static void
+server_sends_after_handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TestOp *op = user_data;
+
+  test_handshake_cb (source, result, user_data);
+  if (op->ok)
+    g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (source)), "x", 1,
+                               NULL, NULL, NULL);
+}
+
+static void
+test_defer_no_busy_loop (Fixture *f, gconstpointer data)
+{
+  ImplicitRead r = { NULL, FALSE, 0 };
+  char buffer[8];
+  guint iterations = 0;
+  gint64 end;
+
+  if (GPOINTER_TO_INT (data))
+    gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx,
+                                                             GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_signal_connect (f->pair.client, "verify-certificate", G_CALLBACK (on_verify_defer_store), &r);
+  gsecsock_secure_socket_handshake_async (f->pair.server, G_PRIORITY_DEFAULT, NULL,
+                                          server_sends_after_handshake_cb, &f->pair.server_op);
+  /* No explicit client handshake: the first read performs it. */
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (f->pair.client)),
+                             buffer, sizeof buffer, G_PRIORITY_DEFAULT, NULL, implicit_read_cb, &r);
+  test_wait_until (f->env.context, r.decision != NULL);
+
+  end = g_get_monotonic_time () + 300 * 1000;
+  {
+    GSource *stop = g_timeout_source_new (300);
+    g_source_set_dummy_callback (stop);
+    g_source_attach (stop, f->env.context);
+    while (g_get_monotonic_time () < end)
+      {
+        g_main_context_iteration (f->env.context, TRUE);
+        iterations++;
+      }
+    g_source_destroy (stop);
+    g_source_unref (stop);
+  }
+  /* A handful of wake-ups at most; a busy loop makes tens of thousands. */
+  g_assert_cmpuint (iterations, <, 50);
+  g_assert_false (r.read_done);
+
+  gsecsock_decision_accept (r.decision);
+  test_wait_until (f->env.context, r.read_done);
+  g_assert_cmpint (r.read_result, ==, 1);
+  g_clear_object (&r.decision);
+  test_wait_until (f->env.context, f->pair.server_op.done);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1212,6 +1456,11 @@ main (int argc, char **argv)
   ADD_DATA ("misbehaving/cancel-inside", MISBEHAVE_CANCEL, test_handler_misbehaves);
   ADD_DATA ("misbehaving/unref-inside", MISBEHAVE_UNREF, test_handler_misbehaves);
   ADD ("threads/worker-main-context", test_emissions_in_worker_thread);
+  ADD_DATA ("threads/closed-from-another-thread", TRUE, test_deferred_across_threads);
+  ADD_DATA ("threads/answered-and-written-from-another-thread", FALSE, test_deferred_across_threads);
+  ADD_DATA ("defer/no-busy-loop-implicit-read-tls13", FALSE, test_defer_no_busy_loop);
+  ADD_DATA ("defer/no-busy-loop-implicit-read-tls12", TRUE, test_defer_no_busy_loop);
+  ADD ("verify/once-with-late-problem", test_verify_once_with_late_problem);
 
   return g_test_run ();
 }
