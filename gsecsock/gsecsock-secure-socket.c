@@ -938,6 +938,9 @@ gsecsock_secure_socket_answer (GSecSockSecureSocket *self,
           g_clear_object (&question->selected);
           if (select && certificate != NULL)
             question->selected = g_object_ref (certificate);
+          /* What the socket sends, as set_client_certificate() would. */
+          if (select)
+            g_set_object (&self->client_certificate, certificate);
         }
       g_cancellable_cancel (self->question_answered);
     }
@@ -1503,8 +1506,13 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           fail_handshake (self,
                           g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                       "The TLS handshake with %s did not complete within "
-                                       "%u seconds (see the handshake-timeout property)",
+                                       g_dngettext (GETTEXT_PACKAGE,
+                                                    "The TLS handshake with %s did not complete "
+                                                    "within %u second (see the handshake-timeout "
+                                                    "property)",
+                                                    "The TLS handshake with %s did not complete "
+                                                    "within %u seconds (see the handshake-timeout "
+                                                    "property)", timeout),
                                        peer_label (self), timeout),
                           error);
           return FALSE;
@@ -2688,7 +2696,7 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * {
    *   if (depth == 0 && errors == (GSECSOCK_CERTIFICATE_SELF_SIGNED |
    *                                GSECSOCK_CERTIFICATE_UNKNOWN_CA))
-   *     return g_str_equal (gsecsock_certificate_get_fingerprint_sha256 (certificate), pin);
+   *     return g_ascii_strcasecmp (gsecsock_certificate_get_fingerprint_sha256 (certificate), pin) == 0;
    *   return errors == 0;
    * }
    * ```
@@ -2697,7 +2705,7 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * def on_verify(sock, certificate, depth, errors):
    *     if depth == 0 and errors == (GSecSock.CertificateFlags.SELF_SIGNED |
    *                                  GSecSock.CertificateFlags.UNKNOWN_CA):
-   *         return certificate.get_fingerprint_sha256() == PIN
+   *         return certificate.get_fingerprint_sha256() == PIN.lower()
    *     return errors == 0
    * sock.connect("verify-certificate", on_verify)
    * ```

@@ -29,6 +29,8 @@ DEPS=(
   libglib2.0-dev libglib2.0-bin libssl-dev openssl ca-certificates
   gobject-introspection libgirepository1.0-dev python3 python3-gi
   glib-networking gi-docgen
+  gjs
+  valac
 )
 
 usage() {
