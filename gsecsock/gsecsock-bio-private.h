@@ -15,6 +15,15 @@ G_BEGIN_DECLS
 BIO      *gsecsock_bio_new                 (GPollableInputStream  *input,
                                             GPollableOutputStream *output);
 
+/* Bytes already read from the transport before TLS started, to be
+ * returned first. */
+void      gsecsock_bio_set_preread         (BIO    *bio,
+                                            GBytes *bytes);
+
+/* Whether the last write waited for another write of the transport (one
+ * issued before securing) to finish: GIO has no source for that. */
+gboolean  gsecsock_bio_output_busy         (BIO *bio);
+
 /* The transport error behind the last failed read or write, if any. */
 GError   *gsecsock_bio_steal_read_error    (BIO *bio);
 GError   *gsecsock_bio_steal_write_error   (BIO *bio);

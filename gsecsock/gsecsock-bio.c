@@ -14,6 +14,13 @@ typedef struct {
   GError *write_error;
   gboolean read_eof;
   guint64 bytes_read;
+  /* Bytes the application had already read ahead from the transport
+   * (STARTTLS over a buffered stream): served before the transport. */
+  GBytes *preread;
+  gsize preread_offset;
+  /* The last write found another write of the transport still pending
+   * (plaintext written before securing): wait for it to finish. */
+  gboolean output_busy;
   /* The first bytes ever received, to tell a peer that is not TLS. */
   guint8 first_bytes[FIRST_BYTES_KEPT];
   gsize n_first_bytes;
@@ -38,6 +45,7 @@ bio_destroy (BIO *bio)
   g_clear_object (&state->output);
   g_clear_error (&state->read_error);
   g_clear_error (&state->write_error);
+  g_clear_pointer (&state->preread, g_bytes_unref);
   g_free (state);
   BIO_set_data (bio, NULL);
   return 1;
@@ -55,7 +63,19 @@ bio_read_ex (BIO *bio, char *buffer, size_t size, size_t *read_bytes)
   if (size == 0)
     return 0;
 
-  n = g_pollable_input_stream_read_nonblocking (state->input, buffer, size, NULL, &error);
+  if (state->preread != NULL)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (state->preread, &len);
+
+      n = MIN (size, len - state->preread_offset);
+      memcpy (buffer, data + state->preread_offset, n);
+      state->preread_offset += n;
+      if (state->preread_offset == len)
+        g_clear_pointer (&state->preread, g_bytes_unref);
+    }
+  else
+    n = g_pollable_input_stream_read_nonblocking (state->input, buffer, size, NULL, &error);
   if (n < 0)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -97,6 +117,14 @@ bio_write_ex (BIO *bio, const char *buffer, size_t size, size_t *written)
   if (size == 0)
     return 1;
 
+  state->output_busy = g_output_stream_has_pending (G_OUTPUT_STREAM (state->output));
+  if (state->output_busy)
+    {
+      /* Plaintext written before securing is still on its way: TLS bytes
+       * must follow it, not fail. */
+      BIO_set_retry_write (bio);
+      return 0;
+    }
   n = g_pollable_output_stream_write_nonblocking (state->output, buffer, size, NULL, &error);
   if (n < 0)
     {
@@ -127,6 +155,7 @@ bio_ctrl (BIO *bio, int cmd, long num, void *ptr)
     case BIO_CTRL_EOF:
       return state->read_eof;
     case BIO_CTRL_PENDING:
+      return state->preread ? (long) (g_bytes_get_size (state->preread) - state->preread_offset) : 0;
     case BIO_CTRL_WPENDING:
       return 0;
     case BIO_CTRL_GET_CLOSE:
@@ -173,6 +202,25 @@ gsecsock_bio_new (GPollableInputStream  *input,
   state->input = g_object_ref (input);
   state->output = g_object_ref (output);
   return bio;
+}
+
+void
+gsecsock_bio_set_preread (BIO    *bio,
+                          GBytes *bytes)
+{
+  GSecSockBio *state = BIO_get_data (bio);
+
+  g_clear_pointer (&state->preread, g_bytes_unref);
+  state->preread_offset = 0;
+  if (bytes != NULL && g_bytes_get_size (bytes) > 0)
+    state->preread = g_bytes_ref (bytes);
+}
+
+gboolean
+gsecsock_bio_output_busy (BIO *bio)
+{
+  GSecSockBio *state = BIO_get_data (bio);
+  return state->output_busy;
 }
 
 GError *

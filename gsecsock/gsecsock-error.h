@@ -30,7 +30,9 @@ G_BEGIN_DECLS
  * @GSECSOCK_ERROR_EOF: the peer closed the connection without a TLS
  *   close_notify: the data may have been truncated.
  * @GSECSOCK_ERROR_PROTOCOL_VERSION: the two sides have no TLS version in
- *   common, or the peer asked for a version outside the allowed range.
+ *   common, or the peer asked for a version outside the allowed range; or
+ *   a version was asked for that cannot be enabled (SSL 2.0 or 3.0, a
+ *   version this OpenSSL lacks, TLS 1.0 or 1.1 above security level 0).
  * @GSECSOCK_ERROR_BAD_CERTIFICATE_FILE: a certificate file could not be read
  *   or holds no valid certificate.
  * @GSECSOCK_ERROR_BAD_KEY_FILE: a private key file could not be read or holds
@@ -48,6 +50,20 @@ G_BEGIN_DECLS
  *   decrypted: no password was given (the
  *   [signal@GSecSock.SecureSocketContext::password-requested] handler
  *   returned %NULL, or there was none), or every password tried was wrong.
+ * @GSECSOCK_ERROR_NOT_FOUND: no certificate of a
+ *   [class@GSecSock.CertificateStore] matches what was looked up, or the
+ *   one that matches has no private key in the store; the message names
+ *   the store and what was looked up.
+ * @GSECSOCK_ERROR_AMBIGUOUS: several certificates of a
+ *   [class@GSecSock.CertificateStore] match the name looked up; the message
+ *   lists them (subject, issuer, SHA-256 fingerprint, file) so that one can
+ *   be chosen by its fingerprint.
+ * @GSECSOCK_ERROR_INVALID_SETTING: a configuration value was refused when
+ *   set: an unknown cipher, cipher suite or key exchange group name, or a
+ *   security level that conflicts with the allowed versions. The message
+ *   names the value; the setting keeps its previous value.
+ * @GSECSOCK_ERROR_BAD_CRL_FILE: a certificate revocation list file could not
+ *   be read or holds no valid CRL.
  *
  * Error codes in the %GSECSOCK_ERROR domain.
  */
@@ -65,6 +81,10 @@ typedef enum /*< underscore_name=gsecsock_error >*/ {
   GSECSOCK_ERROR_ALPN,
   GSECSOCK_ERROR_PROTOCOL,
   GSECSOCK_ERROR_BAD_PASSWORD,
+  GSECSOCK_ERROR_NOT_FOUND,
+  GSECSOCK_ERROR_AMBIGUOUS,
+  GSECSOCK_ERROR_INVALID_SETTING,
+  GSECSOCK_ERROR_BAD_CRL_FILE,
 } GSecSockError;
 
 GSECSOCK_AVAILABLE_IN_ALL

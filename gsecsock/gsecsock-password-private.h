@@ -43,4 +43,28 @@ GSecSockCertificate *gsecsock_load_identity    (GSecSockSecureSocketContext  *ct
                                                 GSecSockIdentityFormat        format,
                                                 GError                      **error);
 
+/* Asking for a password to open something other than a key file (an
+ * OSSL_STORE URI, for the certificate store): emits password-requested for
+ * @description with the attempt number, and calls @try_password with each
+ * answer (wiped from memory afterwards). RIGHT ends with TRUE; WRONG asks
+ * again, up to three times in all, then fails with
+ * GSECSOCK_ERROR_BAD_PASSWORD; FAILED (with @error set by @try_password)
+ * ends with FALSE at once. No handler, a handler that returns NULL, or a
+ * NULL @ctx: GSECSOCK_ERROR_BAD_PASSWORD. */
+typedef enum {
+  GSECSOCK_PASSWORD_RIGHT,
+  GSECSOCK_PASSWORD_WRONG,
+  GSECSOCK_PASSWORD_FAILED,
+} GSecSockPasswordResult;
+
+typedef GSecSockPasswordResult (*GSecSockPasswordTryFunc) (const char  *password,
+                                                           gpointer     user_data,
+                                                           GError     **error);
+
+gboolean             gsecsock_password_try     (GSecSockSecureSocketContext  *ctx,
+                                                const char                   *description,
+                                                GSecSockPasswordTryFunc       try_password,
+                                                gpointer                      user_data,
+                                                GError                      **error);
+
 G_END_DECLS

@@ -628,3 +628,37 @@ gsecsock_load_identity (GSecSockSecureSocketContext  *ctx,
                  _("The certificate in “%s” cannot be encoded"), path);
   return result;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Asking for other passwords                                               */
+
+gboolean
+gsecsock_password_try (GSecSockSecureSocketContext  *ctx,
+                       const char                   *description,
+                       GSecSockPasswordTryFunc       try_password,
+                       gpointer                      user_data,
+                       GError                      **error)
+{
+  g_return_val_if_fail (ctx == NULL || GSECSOCK_IS_SECURE_SOCKET_CONTEXT (ctx), FALSE);
+  g_return_val_if_fail (description != NULL, FALSE);
+  g_return_val_if_fail (try_password != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (guint attempt = 1; attempt <= MAX_PASSWORD_ATTEMPTS; attempt++)
+    {
+      char *password = request_password (ctx, description, attempt, error);
+      GSecSockPasswordResult result;
+
+      if (password == NULL)
+        return FALSE;
+      result = try_password (password, user_data, error);
+      password_free (password);
+      if (result == GSECSOCK_PASSWORD_RIGHT)
+        return TRUE;
+      if (result == GSECSOCK_PASSWORD_FAILED)
+        return FALSE;
+    }
+
+  set_wrong_password_error (error, description);
+  return FALSE;
+}

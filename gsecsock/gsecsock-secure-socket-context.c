@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "gsecsock-certificate-private.h"
+#include "gsecsock-config-private.h"
 #include "gsecsock-enum-types.h"
 #include "gsecsock-error.h"
 #include "gsecsock-password-private.h"
@@ -54,8 +55,20 @@ struct _GSecSockSecureSocketContext
 
   gboolean use_system_trust;
   gboolean verify_peer;
+  /* Servers only (NONE for clients); verify_peer is client_auth == REQUIRE. */
+  GSecSockClientAuth client_auth;
   GSecSockProtocolVersion min_version;
   GSecSockProtocolVersion max_version;
+  int security_level;           /* -1: OpenSSL's default */
+  char *cipher_list;            /* TLS <= 1.2; NULL: OpenSSL's default */
+  char *ciphersuites;           /* TLS 1.3; NULL: OpenSSL's default */
+  char *groups;                 /* set on each SSL; NULL: OpenSSL's default */
+  GSecSockRevocationCheck check_revocation;
+  GPtrArray *crls;              /* X509_CRL*, added to the trust store */
+  /* X509*, untrusted, for building peers' chains only. Replaced as a whole
+   * (never modified), so each SSL may keep a reference to the one it was
+   * created with. */
+  GPtrArray *chain_certificates;
   GStrv alpn_protocols;
   guint8 *alpn_wire;            /* length-prefixed form of alpn_protocols */
   gsize alpn_wire_len;
@@ -71,6 +84,10 @@ struct _GSecSockSecureSocketContext
 
   STACK_OF(X509_NAME) *client_ca_names;  /* servers: sent in CertificateRequest */
 
+  /* Servers: SNI virtual hosts, normalised server name ("host.example" or
+   * "*.example") → GSecSockSecureSocketContext. NULL until one is added. */
+  GHashTable *sni_contexts;
+
   GHashTable *sessions;         /* session key → SSL_SESSION*, clients only */
 };
 
@@ -81,8 +98,15 @@ enum {
   PROP_MODE,
   PROP_USE_SYSTEM_TRUST,
   PROP_VERIFY_PEER,
+  PROP_CLIENT_AUTH,
   PROP_MIN_PROTOCOL_VERSION,
   PROP_MAX_PROTOCOL_VERSION,
+  PROP_PROTOCOLS,
+  PROP_SECURITY_LEVEL,
+  PROP_CIPHER_LIST,
+  PROP_CIPHERSUITES,
+  PROP_GROUPS,
+  PROP_CHECK_REVOCATION,
   PROP_ALPN_PROTOCOLS,
   PROP_KEYLOG_FILE,
   PROP_USE_SSLKEYLOGFILE,
@@ -171,12 +195,11 @@ apply_protocol_versions (GSecSockSecureSocketContext *self)
 
   SSL_CTX_set_min_proto_version (self->ssl_ctx, min ? min : TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version (self->ssl_ctx, max);
-  /* OpenSSL 3's default security level refuses the SHA-1 signatures that
-   * TLS 1.0 and 1.1 need; asking for those versions is the explicit opt-in. */
-  if (min != 0 && min < TLS1_2_VERSION)
-    SSL_CTX_set_security_level (self->ssl_ctx, 0);
-  else
-    SSL_CTX_set_security_level (self->ssl_ctx, MAX (SSL_CTX_get_security_level (self->ssl_ctx), 1));
+  /* OpenSSL 3 refuses TLS 1.0 and 1.1 above security level 0: the setters
+   * make sure that such versions are only allowed at level 0, which only
+   * an explicit security-level of 0 gives (gsecsock-config.c). */
+  SSL_CTX_set_security_level (self->ssl_ctx,
+                              gsecsock_config_effective_security_level (self->security_level));
 }
 
 static void
@@ -247,6 +270,181 @@ select_alpn (SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
+}
+
+/* ---- SNI virtual hosting (servers) -------------------------------------- */
+
+static int sni_ex_index = -1;
+
+static void
+free_sni_context (void *parent, void *ptr, CRYPTO_EX_DATA *ad,
+                  int idx, long argl, void *argp)
+{
+  if (ptr != NULL)
+    g_object_unref (ptr);
+}
+
+/* The SSL ex_data index holding a reference to the context chosen by SNI:
+ * the SSL uses that context's SSL_CTX (whose callbacks reach the context),
+ * so the context must live as long as the SSL. */
+static int
+get_sni_ex_index (void)
+{
+  static gsize initialised = 0;
+
+  if (g_once_init_enter (&initialised))
+    {
+      sni_ex_index = SSL_get_ex_new_index (0, "gsecsock SNI context", NULL, NULL,
+                                           free_sni_context);
+      g_once_init_leave (&initialised, 1);
+    }
+  return sni_ex_index;
+}
+
+/* The context that serves @name (as the client sent it): an exact match
+ * first, then a wildcard for its parent domain ("*.example.org" serves
+ * "a.example.org", not "example.org" nor "a.b.example.org"). Case does not
+ * matter; a final dot is ignored. Lock held. */
+static GSecSockSecureSocketContext *
+sni_lookup_locked (GSecSockSecureSocketContext *self,
+                   const char                  *name)
+{
+  g_autofree char *key = NULL;
+  GSecSockSecureSocketContext *found;
+  gsize len;
+  const char *dot;
+
+  if (self->sni_contexts == NULL || name == NULL || *name == '\0')
+    return NULL;
+  key = g_ascii_strdown (name, -1);
+  len = strlen (key);
+  if (len > 1 && key[len - 1] == '.')
+    key[len - 1] = '\0';
+
+  found = g_hash_table_lookup (self->sni_contexts, key);
+  if (found != NULL)
+    return found;
+  dot = strchr (key, '.');
+  if (dot != NULL && dot != key && dot[1] != '\0')
+    {
+      g_autofree char *wildcard = g_strconcat ("*", dot, NULL);
+      found = g_hash_table_lookup (self->sni_contexts, wildcard);
+    }
+  return found;
+}
+
+/* SSL_CTX_set_tlsext_servername_callback, on every server context: runs
+ * when the ClientHello has been read, before the server's certificate is
+ * chosen. With no SNI, or a name no per-name context serves, the main
+ * context's certificate is presented. */
+static int
+select_sni_context (SSL *ssl, int *alert, void *arg)
+{
+  GSecSockSecureSocketContext *self = arg;
+  GSecSockSecureSocket *socket = SSL_get_ex_data (ssl, socket_ex_index);
+  GSecSockSecureSocketContext *chosen = NULL;
+  GSecSockSecureSocketContext *previous;
+  const char *name = SSL_get_servername (ssl, TLSEXT_NAMETYPE_host_name);
+  X509_STORE *store = NULL;
+
+  /* After a switch (a second ClientHello, after a HelloRetryRequest),
+   * OpenSSL calls the chosen context's callback: the names are the main
+   * context's, the socket's. */
+  if (socket != NULL)
+    self = gsecsock_secure_socket_get_context (socket);
+  if (name == NULL)
+    return SSL_TLSEXT_ERR_OK;
+
+  g_mutex_lock (&self->lock);
+  chosen = sni_lookup_locked (self, name);
+  if (chosen != NULL)
+    g_object_ref (chosen);
+  g_mutex_unlock (&self->lock);
+  if (chosen == NULL || SSL_get_SSL_CTX (ssl) == chosen->ssl_ctx)
+    {
+      g_clear_object (&chosen);
+      return SSL_TLSEXT_ERR_OK;
+    }
+
+  /* SSL_set_SSL_CTX replaces the SSL's certificate settings, among which
+   * the verification store this socket was created with: keep that one,
+   * so that client certificates are verified against the main context's
+   * trust. */
+  SSL_get0_verify_cert_store (ssl, &store);
+  if (store != NULL)
+    X509_STORE_up_ref (store);
+  if (SSL_set_SSL_CTX (ssl, chosen->ssl_ctx) == NULL)
+    {
+      X509_STORE_free (store);
+      g_object_unref (chosen);
+      *alert = SSL_AD_INTERNAL_ERROR;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+  if (store != NULL)
+    SSL_set0_verify_cert_store (ssl, store);   /* takes our reference */
+
+  previous = SSL_get_ex_data (ssl, get_sni_ex_index ());
+  SSL_set_ex_data (ssl, get_sni_ex_index (), chosen);   /* our reference */
+  g_clear_object (&previous);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+/* @name as a key of sni_contexts: lower-case ASCII (IDNA for
+ * international names), no final dot, each label 1-63 letters, digits or
+ * hyphens; with @wildcard a leading "*." stays. NULL with @error if it is
+ * not a name a client can send. */
+static char *
+sni_normalize (const char  *name,
+               GError     **error)
+{
+  g_autofree char *ascii = NULL;
+  g_autofree char *lower = NULL;
+  g_auto(GStrv) labels = NULL;
+  const char *host = name;
+  gboolean wildcard = FALSE;
+  gsize len;
+
+  if (g_str_has_prefix (name, "*."))
+    {
+      wildcard = TRUE;
+      host = name + 2;
+    }
+  if (g_hostname_is_ip_address (host))
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "“%s” is an IP address: clients send only host names as SNI, so a "
+                   "per-name context can only be chosen by a host name", name);
+      return NULL;
+    }
+  ascii = g_hostname_to_ascii (host);
+  if (ascii == NULL || *ascii == '\0')
+    goto invalid;
+  lower = g_ascii_strdown (ascii, -1);
+  len = strlen (lower);
+  if (len > 1 && lower[len - 1] == '.')
+    lower[--len] = '\0';
+  if (len == 0 || len > 253)
+    goto invalid;
+  labels = g_strsplit (lower, ".", -1);
+  for (guint i = 0; labels[i] != NULL; i++)
+    {
+      gsize label_len = strlen (labels[i]);
+
+      if (label_len == 0 || label_len > 63 || labels[i][0] == '-' ||
+          labels[i][label_len - 1] == '-')
+        goto invalid;
+      for (const char *c = labels[i]; *c != '\0'; c++)
+        if (!g_ascii_isalnum (*c) && *c != '-')
+          goto invalid;
+    }
+  return wildcard ? g_strconcat ("*.", lower, NULL) : g_steal_pointer (&lower);
+
+invalid:
+  g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+               "“%s” is not a valid server name: give a host name such as "
+               "“www.example.org”, or a wildcard for the names directly under a "
+               "domain, such as “*.example.org”", name);
+  return NULL;
 }
 
 static int
@@ -348,6 +546,13 @@ rebuild_trust_store (GSecSockSecureSocketContext *self)
         ERR_clear_error ();     /* already present: harmless */
     }
 
+  /* Revocation lists, used when check-revocation asks for them. */
+  for (guint i = 0; i < self->crls->len; i++)
+    {
+      if (!X509_STORE_add_crl (store, g_ptr_array_index (self->crls, i)))
+        ERR_clear_error ();     /* already present: harmless */
+    }
+
   /* Sockets handshaking in other threads keep the store they started
    * with: each SSL holds its own reference (SSL_set1_verify_cert_store). */
   g_clear_pointer (&self->trust_store, X509_STORE_free);
@@ -395,6 +600,10 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
   SSL_set1_verify_cert_store (ssl, self->trust_store);
+  /* Validated when set: cannot fail for a known name. */
+  if (self->groups != NULL && !SSL_set1_groups_list (ssl, self->groups))
+    ERR_clear_error ();
+  gsecsock_config_attach_chain (ssl, self->chain_certificates);
   if (self->mode == GSECSOCK_MODE_SERVER && self->client_ca_names != NULL)
     SSL_set_client_CA_list (ssl, SSL_dup_CA_list (self->client_ca_names));
   g_mutex_unlock (&self->lock);
@@ -442,6 +651,8 @@ gsecsock_secure_socket_context_constructed (GObject *object)
       static const unsigned char sid_ctx[] = "gsecsock";
       SSL_CTX_set_session_id_context (self->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
       SSL_CTX_set_alpn_select_cb (self->ssl_ctx, select_alpn, self);
+      SSL_CTX_set_tlsext_servername_callback (self->ssl_ctx, select_sni_context);
+      SSL_CTX_set_tlsext_servername_arg (self->ssl_ctx, self);
     }
   else
     {
@@ -460,8 +671,14 @@ gsecsock_secure_socket_context_finalize (GObject *object)
   GSecSockSecureSocketContext *self = GSECSOCK_SECURE_SOCKET_CONTEXT (object);
 
   g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->sni_contexts, g_hash_table_unref);
   g_clear_pointer (&self->ssl_ctx, SSL_CTX_free);
   g_clear_pointer (&self->trust_anchors, g_ptr_array_unref);
+  g_clear_pointer (&self->chain_certificates, g_ptr_array_unref);
+  g_clear_pointer (&self->crls, g_ptr_array_unref);
+  g_clear_pointer (&self->cipher_list, g_free);
+  g_clear_pointer (&self->ciphersuites, g_free);
+  g_clear_pointer (&self->groups, g_free);
   g_clear_pointer (&self->trust_store, X509_STORE_free);
   g_clear_pointer (&self->client_ca_names, sk_X509_NAME_pop_free_all);
   g_clear_pointer (&self->alpn_protocols, g_strfreev);
@@ -492,11 +709,32 @@ gsecsock_secure_socket_context_get_property (GObject    *object,
     case PROP_VERIFY_PEER:
       g_value_set_boolean (value, self->verify_peer);
       break;
+    case PROP_CLIENT_AUTH:
+      g_value_set_enum (value, self->client_auth);
+      break;
     case PROP_MIN_PROTOCOL_VERSION:
       g_value_set_enum (value, self->min_version);
       break;
     case PROP_MAX_PROTOCOL_VERSION:
       g_value_set_enum (value, self->max_version);
+      break;
+    case PROP_PROTOCOLS:
+      g_value_set_flags (value, gsecsock_secure_socket_context_get_protocols (self));
+      break;
+    case PROP_SECURITY_LEVEL:
+      g_value_set_int (value, self->security_level);
+      break;
+    case PROP_CIPHER_LIST:
+      g_value_set_string (value, self->cipher_list);
+      break;
+    case PROP_CIPHERSUITES:
+      g_value_set_string (value, self->ciphersuites);
+      break;
+    case PROP_GROUPS:
+      g_value_set_string (value, self->groups);
+      break;
+    case PROP_CHECK_REVOCATION:
+      g_value_set_enum (value, self->check_revocation);
       break;
     case PROP_ALPN_PROTOCOLS:
       g_value_set_boxed (value, self->alpn_protocols);
@@ -533,11 +771,52 @@ gsecsock_secure_socket_context_set_property (GObject      *object,
     case PROP_VERIFY_PEER:
       gsecsock_secure_socket_context_set_verify_peer (self, g_value_get_boolean (value));
       break;
+    case PROP_CLIENT_AUTH:
+      gsecsock_secure_socket_context_set_client_auth (self, g_value_get_enum (value));
+      break;
     case PROP_MIN_PROTOCOL_VERSION:
       gsecsock_secure_socket_context_set_min_protocol_version (self, g_value_get_enum (value));
       break;
     case PROP_MAX_PROTOCOL_VERSION:
       gsecsock_secure_socket_context_set_max_protocol_version (self, g_value_get_enum (value));
+      break;
+    case PROP_PROTOCOLS:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!gsecsock_secure_socket_context_set_protocols (self, g_value_get_flags (value), &error))
+          g_critical ("Cannot set protocols: %s", error->message);
+      }
+      break;
+    case PROP_SECURITY_LEVEL:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!gsecsock_secure_socket_context_set_security_level (self, g_value_get_int (value), &error))
+          g_critical ("Cannot set security-level: %s", error->message);
+      }
+      break;
+    case PROP_CIPHER_LIST:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!gsecsock_secure_socket_context_set_cipher_list (self, g_value_get_string (value), &error))
+          g_critical ("Cannot set cipher-list: %s", error->message);
+      }
+      break;
+    case PROP_CIPHERSUITES:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!gsecsock_secure_socket_context_set_ciphersuites (self, g_value_get_string (value), &error))
+          g_critical ("Cannot set ciphersuites: %s", error->message);
+      }
+      break;
+    case PROP_GROUPS:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!gsecsock_secure_socket_context_set_groups (self, g_value_get_string (value), &error))
+          g_critical ("Cannot set groups: %s", error->message);
+      }
+      break;
+    case PROP_CHECK_REVOCATION:
+      gsecsock_secure_socket_context_set_check_revocation (self, g_value_get_enum (value));
       break;
     case PROP_ALPN_PROTOCOLS:
       gsecsock_secure_socket_context_set_alpn_protocols (self, g_value_get_boxed (value));
@@ -597,10 +876,47 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * For a server (default %FALSE) %TRUE asks every client for a
    * certificate, requires one and verifies it against the context's trust.
+   * On a server it is another view of
+   * [property@GSecSock.SecureSocketContext:client-auth]: it reads %TRUE
+   * exactly when that is %GSECSOCK_CLIENT_AUTH_REQUIRE; setting it to
+   * %TRUE sets %GSECSOCK_CLIENT_AUTH_REQUIRE, and setting it to %FALSE
+   * turns %GSECSOCK_CLIENT_AUTH_REQUIRE into %GSECSOCK_CLIENT_AUTH_NONE
+   * (and leaves %GSECSOCK_CLIENT_AUTH_REQUEST as it is).
    */
   properties[PROP_VERIFY_PEER] =
     g_param_spec_boolean ("verify-peer", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:client-auth:
+   *
+   * Whether a server asks its clients for a certificate: not at all (the
+   * default), optionally (%GSECSOCK_CLIENT_AUTH_REQUEST: a certificate that
+   * is sent is verified, a client that sends none is let in), or as a
+   * requirement (%GSECSOCK_CLIENT_AUTH_REQUIRE).
+   *
+   * A certificate a client sends is verified against the context's trust
+   * (the anchors added with
+   * [method@GSecSock.SecureSocketContext.add_trust_anchor_file] and, if
+   * [property@GSecSock.SecureSocketContext:use-system-trust], the
+   * system's), and [signal@GSecSock.SecureSocket::verify-certificate] (or
+   * the context's) is emitted for each certificate of its chain, so a
+   * handler can accept or refuse it. The server names its explicitly added
+   * anchors as the acceptable issuers. After the handshake,
+   * [property@GSecSock.SecureSocket:peer-certificate] is the client's
+   * certificate, or %NULL if it sent none.
+   *
+   * It applies to server contexts only: setting anything but
+   * %GSECSOCK_CLIENT_AUTH_NONE on a client context is a programming error
+   * (a client presents a certificate when the server asks, see
+   * [signal@GSecSock.SecureSocket::client-certificate-requested]).
+   * [property@GSecSock.SecureSocketContext:verify-peer] is kept in step:
+   * %TRUE exactly when this is %GSECSOCK_CLIENT_AUTH_REQUIRE.
+   */
+  properties[PROP_CLIENT_AUTH] =
+    g_param_spec_enum ("client-auth", NULL, NULL,
+                       GSECSOCK_TYPE_CLIENT_AUTH, GSECSOCK_CLIENT_AUTH_NONE,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * GSecSockSecureSocketContext:min-protocol-version:
@@ -608,6 +924,15 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * The lowest TLS version allowed. The default is TLS 1.2; lower versions
    * are insecure and must be asked for explicitly.
    * %GSECSOCK_PROTOCOL_VERSION_UNKNOWN means the default.
+   *
+   * TLS 1.0 and 1.1 can only be allowed at
+   * [property@GSecSock.SecureSocketContext:security-level] 0 (OpenSSL 3
+   * refuses them at every level above): set that first. Asking for them at
+   * another level is a programming error that leaves the property
+   * unchanged; [method@GSecSock.SecureSocketContext.set_protocols] reports
+   * the same as a #GError. See also
+   * [property@GSecSock.SecureSocketContext:protocols], the same setting as
+   * flags.
    */
   properties[PROP_MIN_PROTOCOL_VERSION] =
     g_param_spec_enum ("min-protocol-version", NULL, NULL,
@@ -623,6 +948,128 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
   properties[PROP_MAX_PROTOCOL_VERSION] =
     g_param_spec_enum ("max-protocol-version", NULL, NULL,
                        GSECSOCK_TYPE_PROTOCOL_VERSION, GSECSOCK_PROTOCOL_VERSION_UNKNOWN,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:protocols:
+   *
+   * The protocol versions allowed, as flags: another view of
+   * [property@GSecSock.SecureSocketContext:min-protocol-version] and
+   * [property@GSecSock.SecureSocketContext:max-protocol-version], for
+   * applications used to choosing versions by flags. The default is
+   * `GSECSOCK_PROTOCOLS_TLS_1_2 | GSECSOCK_PROTOCOLS_TLS_1_3`.
+   *
+   * Setting it sets the minimum and maximum to the lowest and highest
+   * version of the set. The set must be contiguous (OpenSSL supports a
+   * range, not a list) and may not contain SSL 2.0 or 3.0, nor TLS 1.0 or
+   * 1.1 unless [property@GSecSock.SecureSocketContext:security-level] is 0:
+   * [method@GSecSock.SecureSocketContext.set_protocols] reports why as a
+   * #GError; setting the property to such a value is a programming error
+   * that leaves it unchanged.
+   */
+  properties[PROP_PROTOCOLS] =
+    g_param_spec_flags ("protocols", NULL, NULL,
+                        GSECSOCK_TYPE_PROTOCOLS,
+                        GSECSOCK_PROTOCOLS_TLS_1_2 | GSECSOCK_PROTOCOLS_TLS_1_3,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:security-level:
+   *
+   * OpenSSL's security level (`SSL_CTX_set_security_level()`), 0 to 5: the
+   * minimum strength of keys, signatures and ciphers accepted, in the
+   * handshake and in certificate verification. -1, the default, keeps the
+   * level of the system's OpenSSL configuration (2 on Debian 12: keys of
+   * at least 112 bits of security, so RSA keys of at least 2048 bits, and
+   * no SHA-1 signatures).
+   *
+   * Level 0 accepts everything, including keys and algorithms known to be
+   * weak. It is the only level at which OpenSSL 3 allows TLS 1.0 and 1.1,
+   * and gsecsock never lowers it by itself: to talk to a legacy peer, set
+   * it to 0 and then allow those versions. A level above 0 while they are
+   * allowed is refused ([method@GSecSock.SecureSocketContext.set_security_level]
+   * says so as a #GError).
+   */
+  properties[PROP_SECURITY_LEVEL] =
+    g_param_spec_int ("security-level", NULL, NULL, -1, 5, -1,
+                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:cipher-list:
+   *
+   * The ciphers allowed for TLS 1.2 and earlier, in OpenSSL's cipher list
+   * format (`SSL_CTX_set_cipher_list()`, see `man 1 openssl-ciphers`), for
+   * example `"ECDHE+AESGCM:ECDHE+CHACHA20"`; %NULL (the default) for
+   * OpenSSL's default list. It does not affect TLS 1.3: see
+   * [property@GSecSock.SecureSocketContext:ciphersuites].
+   *
+   * Every name in the list is checked when it is set: where OpenSSL would
+   * silently skip an unknown name,
+   * [method@GSecSock.SecureSocketContext.set_cipher_list] fails with
+   * %GSECSOCK_ERROR_INVALID_SETTING naming it, and the property keeps its
+   * previous value. `@SECLEVEL=n` is refused: use
+   * [property@GSecSock.SecureSocketContext:security-level].
+   */
+  properties[PROP_CIPHER_LIST] =
+    g_param_spec_string ("cipher-list", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:ciphersuites:
+   *
+   * The TLS 1.3 cipher suites allowed, most preferred first, separated by
+   * colons (`SSL_CTX_set_ciphersuites()`), for example
+   * `"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"`; %NULL (the
+   * default) for OpenSSL's default suites.
+   *
+   * Every name is checked when set:
+   * [method@GSecSock.SecureSocketContext.set_ciphersuites] fails with
+   * %GSECSOCK_ERROR_INVALID_SETTING naming an unknown one, and the property
+   * keeps its previous value. An empty list, which would disable TLS 1.3
+   * silently, is refused too: set
+   * [property@GSecSock.SecureSocketContext:max-protocol-version] instead.
+   */
+  properties[PROP_CIPHERSUITES] =
+    g_param_spec_string ("ciphersuites", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:groups:
+   *
+   * The key exchange groups (elliptic curves and finite field groups)
+   * offered or accepted, most preferred first, separated by colons
+   * (`SSL_set1_groups_list()`), for example `"x25519:P-256"`; %NULL (the
+   * default) for OpenSSL's default list. A client sends a key share for the
+   * first one; a server picks from the client's offer.
+   *
+   * Every name is checked when set:
+   * [method@GSecSock.SecureSocketContext.set_groups] fails with
+   * %GSECSOCK_ERROR_INVALID_SETTING naming an unknown one, and the property
+   * keeps its previous value.
+   */
+  properties[PROP_GROUPS] =
+    g_param_spec_string ("groups", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GSecSockSecureSocketContext:check-revocation:
+   *
+   * Which certificates of the peer's chain must be checked against a
+   * certificate revocation list (CRL): none (the default), the peer's own
+   * certificate, or the whole chain. The CRLs are those added with
+   * [method@GSecSock.SecureSocketContext.add_crl_file].
+   *
+   * Checking fails closed: a revoked certificate fails verification with
+   * %GSECSOCK_CERTIFICATE_REVOKED, and one that must be checked but has no
+   * valid CRL from its issuer fails with
+   * %GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN; the handshake then fails
+   * with %GSECSOCK_ERROR_CERTIFICATE_REJECTED, whose message names the
+   * issuer whose CRL is missing, unless a
+   * [signal@GSecSock.SecureSocket::verify-certificate] handler accepts it.
+   */
+  properties[PROP_CHECK_REVOCATION] =
+    g_param_spec_enum ("check-revocation", NULL, NULL,
+                       GSECSOCK_TYPE_REVOCATION_CHECK, GSECSOCK_REVOCATION_CHECK_NONE,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
@@ -676,8 +1123,11 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * Emitted when a private key being loaded (by
    * [method@GSecSock.SecureSocketContext.load_certificate_file],
-   * [method@GSecSock.SecureSocketContext.load_pkcs12_file] or
-   * [method@GSecSock.SecureSocketContext.load_identity]) is encrypted:
+   * [method@GSecSock.SecureSocketContext.load_pkcs12_file],
+   * [method@GSecSock.SecureSocketContext.load_identity], or from a
+   * [class@GSecSock.CertificateStore] by
+   * [method@GSecSock.SecureSocketContext.use_certificate_from_store] or
+   * [method@GSecSock.CertificateStore.lookup]) is encrypted:
    * PEM, traditional or PKCS#8, or PKCS#12. It is emitted synchronously, in
    * the thread that called the loading function, never for an unencrypted
    * key. After a wrong password it is emitted again, with @attempt
@@ -806,6 +1256,10 @@ gsecsock_secure_socket_context_init (GSecSockSecureSocketContext *self)
   self->verify_peer = TRUE;
   self->min_version = GSECSOCK_PROTOCOL_VERSION_TLS_1_2;
   self->max_version = GSECSOCK_PROTOCOL_VERSION_UNKNOWN;
+  self->security_level = -1;
+  self->check_revocation = GSECSOCK_REVOCATION_CHECK_NONE;
+  self->crls = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_CRL_free);
+  self->chain_certificates = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
   self->trust_anchors = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
   self->trust_dirty = TRUE;
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -1055,6 +1509,70 @@ gsecsock_secure_socket_context_load_pkcs12_file (GSecSockSecureSocketContext  *s
 }
 
 /**
+ * gsecsock_secure_socket_context_use_certificate_from_store:
+ * @self: a context
+ * @store: the store to take the certificate from
+ * @identifier: the certificate's name or fingerprint, as @how says
+ * @how: how to read @identifier
+ * @error: return location for a #GError
+ *
+ * Sets the certificate this side presents to its peer to one found in
+ * @store, by name or by fingerprint: the certificate with its private key
+ * and the intermediate certificates to send after it. A server chooses its
+ * certificate this way in one call, as it would from a system certificate
+ * store:
+ *
+ * ```c
+ * g_autoptr(GSecSockCertificateStore) store =
+ *   gsecsock_certificate_store_new_for_directory ("/etc/myapp/certs", &error);
+ *
+ * if (store == NULL ||
+ *     !gsecsock_secure_socket_context_use_certificate_from_store (ctx, store,
+ *         "9d a4 84 fc f6 62 92 90 9a 62 d4 ca 65 fb 08 7e 06 45 de 24",
+ *         GSECSOCK_LOOKUP_FINGERPRINT_SHA1, &error))
+ *   g_error ("%s", error->message);
+ * ```
+ *
+ * ```python
+ * store = GSecSock.CertificateStore.new_for_directory('/etc/myapp/certs')
+ * ctx.use_certificate_from_store(store, 'www.example.com', GSecSock.Lookup.NAME)
+ * ```
+ *
+ * This is [method@GSecSock.CertificateStore.lookup] with @self for the
+ * passwords, followed by
+ * [method@GSecSock.SecureSocketContext.set_certificate]: an encrypted key
+ * (or PKCS#12 file) in @store asks for its password with
+ * [signal@GSecSock.SecureSocketContext::password-requested] on @self,
+ * synchronously, before this function returns. On error the certificate in
+ * use, if any, stays in use.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set as by
+ *   [method@GSecSock.CertificateStore.lookup] (%GSECSOCK_ERROR_NOT_FOUND,
+ *   %GSECSOCK_ERROR_AMBIGUOUS, %GSECSOCK_ERROR_MISUSE for a malformed
+ *   fingerprint, %GSECSOCK_ERROR_BAD_PASSWORD, …) or by
+ *   [method@GSecSock.SecureSocketContext.set_certificate]
+ */
+gboolean
+gsecsock_secure_socket_context_use_certificate_from_store (GSecSockSecureSocketContext  *self,
+                                                           GSecSockCertificateStore     *store,
+                                                           const char                   *identifier,
+                                                           GSecSockLookup                how,
+                                                           GError                      **error)
+{
+  g_autoptr(GSecSockCertificate) certificate = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (GSECSOCK_IS_CERTIFICATE_STORE (store), FALSE);
+  g_return_val_if_fail (identifier != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  certificate = gsecsock_certificate_store_lookup (store, identifier, how, self, error);
+  if (certificate == NULL)
+    return FALSE;
+  return gsecsock_secure_socket_context_set_certificate (self, certificate, error);
+}
+
+/**
  * gsecsock_secure_socket_context_add_trust_anchor_file:
  * @self: a context
  * @path: (type filename): a PEM file with one or more certificates
@@ -1120,6 +1638,170 @@ gsecsock_secure_socket_context_add_trust_anchor (GSecSockSecureSocketContext *se
   g_ptr_array_add (self->trust_anchors, x509);
   self->trust_dirty = TRUE;
   forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+}
+
+/**
+ * gsecsock_secure_socket_context_add_trust_anchor_der:
+ * @self: a context
+ * @der: a certificate in DER (binary) form
+ * @error: return location for a #GError
+ *
+ * Trusts the certificate in @der as a root of trust, like
+ * [method@GSecSock.SecureSocketContext.add_trust_anchor]: for certificates
+ * that come as bytes (a resource, a download, a configuration value)
+ * rather than as a file.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if @der is not exactly one valid
+ *   certificate
+ */
+gboolean
+gsecsock_secure_socket_context_add_trust_anchor_der (GSecSockSecureSocketContext  *self,
+                                                     GBytes                       *der,
+                                                     GError                      **error)
+{
+  g_autoptr(GSecSockCertificate) certificate = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (der != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  certificate = gsecsock_certificate_new_from_der (der, error);
+  if (certificate == NULL)
+    return FALSE;
+  gsecsock_secure_socket_context_add_trust_anchor (self, certificate);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_add_chain_certificate:
+ * @self: a context
+ * @certificate: an intermediate certificate
+ *
+ * Makes @certificate available to build the chain of a peer that does not
+ * send all of its intermediate certificates: when verification looks for
+ * the issuer of a certificate, it considers @certificate as well as those
+ * the peer sent.
+ *
+ * @certificate is never trusted: a chain that uses it must still end at a
+ * trust anchor ([method@GSecSock.SecureSocketContext.add_trust_anchor] or
+ * the system's), and it is verified like the certificates the peer sends
+ * (validity, signature, revocation). Adding a root here does not make it
+ * trusted. Use it for the intermediates of servers known to be
+ * misconfigured, or of clients that send only their own certificate.
+ *
+ * Chain certificates are not sent to the peer: the intermediates to send
+ * with this side's own certificate come with it (see
+ * [method@GSecSock.SecureSocketContext.load_certificate_file]). Sockets
+ * created afterwards use it.
+ */
+void
+gsecsock_secure_socket_context_add_chain_certificate (GSecSockSecureSocketContext *self,
+                                                      GSecSockCertificate         *certificate)
+{
+  X509 *x509;
+  GPtrArray *chain, *old;
+
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
+  g_return_if_fail (GSECSOCK_IS_CERTIFICATE (certificate));
+
+  x509 = gsecsock_certificate_get_x509 (certificate);
+  g_mutex_lock (&self->lock);
+  old = self->chain_certificates;
+  for (guint i = 0; i < old->len; i++)
+    {
+      if (X509_cmp (g_ptr_array_index (old, i), x509) == 0)
+        {
+          g_mutex_unlock (&self->lock);
+          return;
+        }
+    }
+  /* A new array: sockets keep a reference to the one they started with. */
+  chain = g_ptr_array_new_full (old->len + 1, (GDestroyNotify) X509_free);
+  for (guint i = 0; i < old->len; i++)
+    {
+      X509_up_ref (g_ptr_array_index (old, i));
+      g_ptr_array_add (chain, g_ptr_array_index (old, i));
+    }
+  X509_up_ref (x509);
+  g_ptr_array_add (chain, x509);
+  self->chain_certificates = chain;
+  g_mutex_unlock (&self->lock);
+  g_ptr_array_unref (old);
+}
+
+/**
+ * gsecsock_secure_socket_context_add_crl_file:
+ * @self: a context
+ * @path: (type filename): a file with certificate revocation lists: PEM
+ *   (one or more `-----BEGIN X509 CRL-----` blocks) or one CRL in DER
+ * @error: return location for a #GError
+ *
+ * Adds the certificate revocation lists (CRLs) in @path to those the
+ * peer's certificates are checked against when
+ * [property@GSecSock.SecureSocketContext:check-revocation] asks for it.
+ * Add the CRL of every authority whose certificates must be checked: one
+ * that is missing fails verification with
+ * %GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN.
+ *
+ * A CRL is not trusted for being added: verification uses it only if it is
+ * signed by the issuer of the certificate being checked and is current
+ * (its next update is not past). CRLs expire, usually within days: to
+ * replace them, call [method@GSecSock.SecureSocketContext.clear_crls] and
+ * add the new ones. Sockets created afterwards use them.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_BAD_CRL_FILE if the file cannot be read or holds no
+ *   CRL
+ */
+gboolean
+gsecsock_secure_socket_context_add_crl_file (GSecSockSecureSocketContext  *self,
+                                             const char                   *path,
+                                             GError                      **error)
+{
+  g_autoptr(GPtrArray) crls = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  crls = gsecsock_config_load_crls (path, error);
+  if (crls == NULL)
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < crls->len; i++)
+    g_ptr_array_add (self->crls, g_steal_pointer (&crls->pdata[i]));
+  g_ptr_array_set_free_func (crls, NULL);
+  self->trust_dirty = TRUE;
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_clear_crls:
+ * @self: a context
+ *
+ * Forgets every certificate revocation list added with
+ * [method@GSecSock.SecureSocketContext.add_crl_file], for example before
+ * adding newer ones. While
+ * [property@GSecSock.SecureSocketContext:check-revocation] asks for
+ * checking, sockets created before new CRLs are added fail verification.
+ */
+void
+gsecsock_secure_socket_context_clear_crls (GSecSockSecureSocketContext *self)
+{
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
+
+  g_mutex_lock (&self->lock);
+  if (self->crls->len > 0)
+    {
+      g_ptr_array_set_size (self->crls, 0);
+      self->trust_dirty = TRUE;
+      forget_sessions_locked (self);
+    }
   g_mutex_unlock (&self->lock);
 }
 
@@ -1205,6 +1887,8 @@ void
 gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketContext *self,
                                                 gboolean                     verify_peer)
 {
+  gboolean client_auth_changed = FALSE;
+
   g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
 
   verify_peer = !!verify_peer;
@@ -1212,9 +1896,89 @@ gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketContext *sel
     return;
   g_mutex_lock (&self->lock);
   self->verify_peer = verify_peer;
+  if (self->mode == GSECSOCK_MODE_SERVER)
+    {
+      /* Only REQUIRE reads as TRUE, so the old value was REQUIRE (when
+       * turning off) or NONE or REQUEST (when turning on). */
+      self->client_auth = verify_peer ? GSECSOCK_CLIENT_AUTH_REQUIRE : GSECSOCK_CLIENT_AUTH_NONE;
+      client_auth_changed = TRUE;
+    }
   forget_sessions_locked (self);
   g_mutex_unlock (&self->lock);
+  g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFY_PEER]);
+  if (client_auth_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT_AUTH]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * gsecsock_secure_socket_context_get_client_auth:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:client-auth].
+ *
+ * Returns: whether a server asks clients for a certificate;
+ *   %GSECSOCK_CLIENT_AUTH_NONE for a client context
+ */
+GSecSockClientAuth
+gsecsock_secure_socket_context_get_client_auth (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), GSECSOCK_CLIENT_AUTH_NONE);
+  return self->client_auth;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_client_auth:
+ * @self: a server context
+ * @client_auth: whether to ask clients for a certificate, and whether to
+ *   require one
+ *
+ * Sets [property@GSecSock.SecureSocketContext:client-auth], for sockets
+ * created afterwards; [property@GSecSock.SecureSocketContext:verify-peer]
+ * follows (%TRUE exactly for %GSECSOCK_CLIENT_AUTH_REQUIRE).
+ *
+ * ```c
+ * gsecsock_secure_socket_context_set_client_auth (server_ctx, GSECSOCK_CLIENT_AUTH_REQUEST);
+ * gsecsock_secure_socket_context_add_trust_anchor_file (server_ctx, "clients-ca.pem", &error);
+ * ```
+ */
+void
+gsecsock_secure_socket_context_set_client_auth (GSecSockSecureSocketContext *self,
+                                                GSecSockClientAuth           client_auth)
+{
+  gboolean verify_peer;
+  gboolean verify_peer_changed;
+
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
+  g_return_if_fail (client_auth == GSECSOCK_CLIENT_AUTH_NONE ||
+                    client_auth == GSECSOCK_CLIENT_AUTH_REQUEST ||
+                    client_auth == GSECSOCK_CLIENT_AUTH_REQUIRE);
+
+  if (self->mode != GSECSOCK_MODE_SERVER)
+    {
+      if (client_auth != GSECSOCK_CLIENT_AUTH_NONE)
+        g_critical ("client-auth applies to server contexts only: a client sends a "
+                    "certificate when the server asks for one (see the "
+                    "client-certificate-requested signal and "
+                    "gsecsock_secure_socket_context_load_certificate_file())");
+      return;
+    }
+  if (self->client_auth == client_auth)
+    return;
+
+  verify_peer = client_auth == GSECSOCK_CLIENT_AUTH_REQUIRE;
+  g_mutex_lock (&self->lock);
+  self->client_auth = client_auth;
+  verify_peer_changed = self->verify_peer != verify_peer;
+  self->verify_peer = verify_peer;
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  g_object_freeze_notify (G_OBJECT (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT_AUTH]);
+  if (verify_peer_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFY_PEER]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 /**
@@ -1246,6 +2010,24 @@ check_version_range (GSecSockProtocolVersion min,
   return TRUE;
 }
 
+/* The void setters report a version that cannot be enabled (TLS 1.0 above
+ * security level 0, a version this OpenSSL lacks) as a programming error;
+ * set_protocols() reports it as a GError. */
+static gboolean
+check_versions_allowed (GSecSockSecureSocketContext *self,
+                        GSecSockProtocolVersion      min,
+                        GSecSockProtocolVersion      max)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (gsecsock_config_check_versions (min, max,
+                                      gsecsock_config_effective_security_level (self->security_level),
+                                      &error))
+    return TRUE;
+  g_critical ("%s", error->message);
+  return FALSE;
+}
+
 /**
  * gsecsock_secure_socket_context_set_min_protocol_version:
  * @self: a context
@@ -1264,11 +2046,15 @@ gsecsock_secure_socket_context_set_min_protocol_version (GSecSockSecureSocketCon
   if (version == GSECSOCK_PROTOCOL_VERSION_UNKNOWN)
     version = GSECSOCK_PROTOCOL_VERSION_TLS_1_2;
   g_return_if_fail (protocol_version_to_openssl (version) != 0);
-  if (self->min_version == version || !check_version_range (version, self->max_version))
+  if (self->min_version == version || !check_version_range (version, self->max_version) ||
+      !check_versions_allowed (self, version, self->max_version))
     return;
   self->min_version = version;
   apply_protocol_versions (self);
+  g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_PROTOCOL_VERSION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOLS]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 /**
@@ -1304,11 +2090,400 @@ gsecsock_secure_socket_context_set_max_protocol_version (GSecSockSecureSocketCon
   g_return_if_fail (version == GSECSOCK_PROTOCOL_VERSION_UNKNOWN ||
                     protocol_version_to_openssl (version) != 0);
 
-  if (self->max_version == version || !check_version_range (self->min_version, version))
+  if (self->max_version == version || !check_version_range (self->min_version, version) ||
+      !check_versions_allowed (self, self->min_version, version))
     return;
   self->max_version = version;
   apply_protocol_versions (self);
+  g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PROTOCOL_VERSION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOLS]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * gsecsock_secure_socket_context_get_protocols:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:protocols].
+ *
+ * Returns: the protocol versions allowed
+ */
+GSecSockProtocols
+gsecsock_secure_socket_context_get_protocols (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), GSECSOCK_PROTOCOLS_NONE);
+  return gsecsock_config_protocols_from_range (self->min_version, self->max_version);
+}
+
+/**
+ * gsecsock_secure_socket_context_set_protocols:
+ * @self: a context
+ * @protocols: the protocol versions to allow, a contiguous set such as
+ *   `GSECSOCK_PROTOCOLS_TLS_1_2 | GSECSOCK_PROTOCOLS_TLS_1_3`
+ * @error: return location for a #GError
+ *
+ * Sets [property@GSecSock.SecureSocketContext:protocols]: allows exactly
+ * the versions in @protocols, by setting
+ * [property@GSecSock.SecureSocketContext:min-protocol-version] and
+ * [property@GSecSock.SecureSocketContext:max-protocol-version] to the
+ * lowest and the highest of them.
+ *
+ * Nothing changes, and @error says why, when @protocols contains SSL 2.0
+ * or SSL 3.0 (never supported); is empty or not contiguous (for example
+ * TLS 1.0 and 1.2 without 1.1: OpenSSL only supports a range); contains a
+ * version the OpenSSL in use was built without (see
+ * [func@GSecSock.get_supported_protocols]); or contains TLS 1.0 or 1.1
+ * while [property@GSecSock.SecureSocketContext:security-level] is not 0,
+ * since OpenSSL 3 refuses them above level 0 and gsecsock never lowers
+ * the level by itself.
+ *
+ * ```c
+ * if (!gsecsock_secure_socket_context_set_protocols (ctx, GSECSOCK_PROTOCOLS_TLS_1_3, &error))
+ *   g_warning ("%s", error->message);
+ * ```
+ *
+ * Returns: %TRUE if the versions were set; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_PROTOCOL_VERSION otherwise
+ */
+gboolean
+gsecsock_secure_socket_context_set_protocols (GSecSockSecureSocketContext  *self,
+                                              GSecSockProtocols             protocols,
+                                              GError                      **error)
+{
+  GObject *object = G_OBJECT (self);
+  GSecSockProtocols old_protocols;
+  GSecSockProtocolVersion min, max;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!gsecsock_config_protocols_to_range (protocols, &min, &max, error) ||
+      !gsecsock_config_check_versions (min, max,
+                                       gsecsock_config_effective_security_level (self->security_level),
+                                       error))
+    return FALSE;
+  if (self->min_version == min && self->max_version == max)
+    return TRUE;
+
+  old_protocols = gsecsock_secure_socket_context_get_protocols (self);
+  g_object_freeze_notify (object);
+  if (self->min_version != min)
+    {
+      self->min_version = min;
+      g_object_notify_by_pspec (object, properties[PROP_MIN_PROTOCOL_VERSION]);
+    }
+  if (self->max_version != max)
+    {
+      self->max_version = max;
+      g_object_notify_by_pspec (object, properties[PROP_MAX_PROTOCOL_VERSION]);
+    }
+  apply_protocol_versions (self);
+  if (gsecsock_secure_socket_context_get_protocols (self) != old_protocols)
+    g_object_notify_by_pspec (object, properties[PROP_PROTOCOLS]);
+  g_object_thaw_notify (object);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_get_security_level:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:security-level].
+ *
+ * Returns: the OpenSSL security level set, or -1 for OpenSSL's default
+ */
+int
+gsecsock_secure_socket_context_get_security_level (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), -1);
+  return self->security_level;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_security_level:
+ * @self: a context
+ * @level: an OpenSSL security level from 0 to 5, or -1 for the level of
+ *   the system's OpenSSL configuration
+ * @error: return location for a #GError
+ *
+ * Sets [property@GSecSock.SecureSocketContext:security-level]. Level 0
+ * accepts weak keys and algorithms: use it only to talk to legacy peers
+ * (it is what TLS 1.0 and 1.1 need).
+ *
+ * Returns: %TRUE if the level was set; %FALSE, changing nothing, with
+ *   @error set to %GSECSOCK_ERROR_INVALID_SETTING if @level is above 0
+ *   while TLS 1.0 or 1.1 are allowed (raise
+ *   [property@GSecSock.SecureSocketContext:min-protocol-version] to TLS 1.2
+ *   first)
+ */
+gboolean
+gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  *self,
+                                                   int                           level,
+                                                   GError                      **error)
+{
+  int effective;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (level >= -1 && level <= 5, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->security_level == level)
+    return TRUE;
+  effective = gsecsock_config_effective_security_level (level);
+  if (effective > 0 && self->min_version < GSECSOCK_PROTOCOL_VERSION_TLS_1_2)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
+                   "Security level %d would disable TLS 1.%d, which min-protocol-version "
+                   "allows: OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0. Raise "
+                   "min-protocol-version to TLS 1.2 first",
+                   effective, self->min_version - GSECSOCK_PROTOCOL_VERSION_TLS_1_0);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  self->security_level = level;
+  apply_protocol_versions (self);
+  /* Verification depends on it (key sizes, signature algorithms). */
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURITY_LEVEL]);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_get_cipher_list:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:cipher-list].
+ *
+ * Returns: (nullable): the TLS 1.2 cipher list set, or %NULL for
+ *   OpenSSL's default
+ */
+const char *
+gsecsock_secure_socket_context_get_cipher_list (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+  return self->cipher_list;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_cipher_list:
+ * @self: a context
+ * @ciphers: (nullable): the ciphers to allow for TLS 1.2 and earlier, in
+ *   OpenSSL's cipher list format, for example `"ECDHE+AESGCM"`; %NULL for
+ *   OpenSSL's default
+ * @error: return location for a #GError
+ *
+ * Sets [property@GSecSock.SecureSocketContext:cipher-list], after checking
+ * every name of @ciphers.
+ *
+ * Returns: %TRUE if the list was set; %FALSE, changing nothing, with
+ *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first name
+ *   that matches no cipher (or a TLS 1.3 suite, or `@SECLEVEL`), or saying
+ *   that the list leaves no cipher
+ */
+gboolean
+gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *self,
+                                                const char                   *ciphers,
+                                                GError                      **error)
+{
+  g_autofree char *default_list = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_strcmp0 (self->cipher_list, ciphers) == 0)
+    return TRUE;
+  if (ciphers != NULL && !gsecsock_config_check_cipher_list (ciphers, error))
+    return FALSE;
+  if (ciphers == NULL)
+    default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, FALSE);
+  if (!SSL_CTX_set_cipher_list (self->ssl_ctx, ciphers != NULL ? ciphers : default_list))
+    {
+      g_autofree char *reason = openssl_reason ();
+
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
+                   "OpenSSL refused the cipher list “%s”: %s",
+                   ciphers != NULL ? ciphers : default_list, reason);
+      return FALSE;
+    }
+  g_free (self->cipher_list);
+  self->cipher_list = g_strdup (ciphers);
+  /* A resumed session would keep its cipher, which the new list may not
+   * allow. */
+  g_mutex_lock (&self->lock);
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CIPHER_LIST]);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_get_ciphersuites:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:ciphersuites].
+ *
+ * Returns: (nullable): the TLS 1.3 cipher suites set, or %NULL for
+ *   OpenSSL's default
+ */
+const char *
+gsecsock_secure_socket_context_get_ciphersuites (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+  return self->ciphersuites;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_ciphersuites:
+ * @self: a context
+ * @ciphersuites: (nullable): the TLS 1.3 cipher suites to allow, separated
+ *   by colons, for example `"TLS_AES_256_GCM_SHA384"`; %NULL for OpenSSL's
+ *   default
+ * @error: return location for a #GError
+ *
+ * Sets [property@GSecSock.SecureSocketContext:ciphersuites], after checking
+ * every name of @ciphersuites.
+ *
+ * Returns: %TRUE if the suites were set; %FALSE, changing nothing, with
+ *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first unknown
+ *   suite (or a TLS 1.2 cipher), or saying that the list is empty
+ */
+gboolean
+gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *self,
+                                                 const char                   *ciphersuites,
+                                                 GError                      **error)
+{
+  g_autofree char *default_list = NULL;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_strcmp0 (self->ciphersuites, ciphersuites) == 0)
+    return TRUE;
+  if (ciphersuites != NULL && !gsecsock_config_check_ciphersuites (ciphersuites, error))
+    return FALSE;
+  if (ciphersuites == NULL)
+    default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, TRUE);
+  if (!SSL_CTX_set_ciphersuites (self->ssl_ctx, ciphersuites != NULL ? ciphersuites : default_list))
+    {
+      g_autofree char *reason = openssl_reason ();
+
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
+                   "OpenSSL refused the TLS 1.3 cipher suites “%s”: %s",
+                   ciphersuites != NULL ? ciphersuites : default_list, reason);
+      return FALSE;
+    }
+  g_free (self->ciphersuites);
+  self->ciphersuites = g_strdup (ciphersuites);
+  g_mutex_lock (&self->lock);
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CIPHERSUITES]);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_get_groups:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:groups].
+ *
+ * Returns: (nullable): the key exchange groups set, or %NULL for
+ *   OpenSSL's default
+ */
+const char *
+gsecsock_secure_socket_context_get_groups (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+  return self->groups;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_groups:
+ * @self: a context
+ * @groups: (nullable): the key exchange groups to use, most preferred
+ *   first, separated by colons, for example `"x25519:P-256"`; %NULL for
+ *   OpenSSL's default
+ * @error: return location for a #GError
+ *
+ * Sets [property@GSecSock.SecureSocketContext:groups], after checking every
+ * name of @groups.
+ *
+ * Returns: %TRUE if the groups were set; %FALSE, changing nothing, with
+ *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first unknown
+ *   group, or saying that the list is empty
+ */
+gboolean
+gsecsock_secure_socket_context_set_groups (GSecSockSecureSocketContext  *self,
+                                           const char                   *groups,
+                                           GError                      **error)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_strcmp0 (self->groups, groups) == 0)
+    return TRUE;
+  if (groups != NULL && !gsecsock_config_check_groups (groups, error))
+    return FALSE;
+  /* Applied to each new SSL (gsecsock_secure_socket_context_create_ssl):
+   * OpenSSL 3.0 cannot reset an SSL_CTX to its default groups. */
+  g_mutex_lock (&self->lock);
+  g_free (self->groups);
+  self->groups = g_strdup (groups);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GROUPS]);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_get_check_revocation:
+ * @self: a context
+ *
+ * Gets [property@GSecSock.SecureSocketContext:check-revocation].
+ *
+ * Returns: which certificates of the peer's chain are checked for
+ *   revocation
+ */
+GSecSockRevocationCheck
+gsecsock_secure_socket_context_get_check_revocation (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), GSECSOCK_REVOCATION_CHECK_NONE);
+  return self->check_revocation;
+}
+
+/**
+ * gsecsock_secure_socket_context_set_check_revocation:
+ * @self: a context
+ * @check: which certificates of the peer's chain to check for revocation
+ *
+ * Sets [property@GSecSock.SecureSocketContext:check-revocation]. Add the
+ * CRLs to check against with
+ * [method@GSecSock.SecureSocketContext.add_crl_file].
+ */
+void
+gsecsock_secure_socket_context_set_check_revocation (GSecSockSecureSocketContext *self,
+                                                     GSecSockRevocationCheck      check)
+{
+  X509_VERIFY_PARAM *param;
+
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
+  g_return_if_fail (check == GSECSOCK_REVOCATION_CHECK_NONE ||
+                    check == GSECSOCK_REVOCATION_CHECK_LEAF ||
+                    check == GSECSOCK_REVOCATION_CHECK_CHAIN);
+
+  if (self->check_revocation == check)
+    return;
+  g_mutex_lock (&self->lock);
+  self->check_revocation = check;
+  /* Each SSL inherits the context's verification parameters. */
+  param = SSL_CTX_get0_param (self->ssl_ctx);
+  X509_VERIFY_PARAM_clear_flags (param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  X509_VERIFY_PARAM_set_flags (param, gsecsock_config_revocation_flags (check));
+  forget_sessions_locked (self);
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECK_REVOCATION]);
 }
 
 /**
@@ -1463,4 +2638,172 @@ gsecsock_secure_socket_context_set_use_sslkeylogfile (GSecSockSecureSocketContex
   self->use_sslkeylogfile = use_sslkeylogfile;
   update_keylog_callback (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_SSLKEYLOGFILE]);
+}
+
+/**
+ * gsecsock_secure_socket_context_add_sni_context:
+ * @self: a server context: the main one, from which sockets are made
+ * @server_name: a host name, such as "www.example.org", or a wildcard for
+ *   the names directly under a domain, such as "*.example.org"
+ * @for_name: the server context whose certificate to present to clients
+ *   that ask for @server_name
+ * @error: return location for a #GError
+ *
+ * Serves @server_name with the certificate of @for_name: SNI virtual
+ * hosting, several names with a certificate each on one port.
+ *
+ * Clients name the server they want in their ClientHello (the TLS Server
+ * Name Indication extension). When a socket of @self receives a name that
+ * a per-name context serves, it presents that context's certificate (with
+ * its chain) and applies that context's ALPN protocols and security
+ * level; everything else (the protocol versions, the client-certificate
+ * policy and the trust it verifies client certificates against, the
+ * signals) stays that of @self, and
+ * [method@GSecSock.SecureSocket.get_context] still returns @self. A client
+ * that sends no name, or a name nobody serves, gets @self's own
+ * certificate. The name the client sent is
+ * [property@GSecSock.SecureSocket:server-name] of the server socket.
+ *
+ * Names match without regard to case (international names in their
+ * ASCII "xn--" form, which is what clients send). An exact name wins over
+ * a wildcard; "*.example.org" matches "a.example.org" but neither
+ * "example.org" nor "a.b.example.org". Adding a name again replaces its
+ * context. @for_name's own per-name contexts are never consulted: one
+ * that has some cannot be added (nor can @self itself), which also rules
+ * out reference cycles.
+ *
+ * ```c
+ * gsecsock_secure_socket_context_add_sni_context (ctx, "alpha.test", alpha_ctx, &error);
+ * gsecsock_secure_socket_context_add_sni_context (ctx, "*.beta.test", beta_ctx, &error);
+ * ```
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_MISUSE if @self or @for_name is not a server context,
+ *   @for_name has no certificate or per-name contexts of its own, or
+ *   @server_name is not a valid host name or wildcard
+ */
+gboolean
+gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *self,
+                                                const char                   *server_name,
+                                                GSecSockSecureSocketContext  *for_name,
+                                                GError                      **error)
+{
+  g_autofree char *key = NULL;
+  gboolean nested;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (server_name != NULL, FALSE);
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (for_name), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->mode != GSECSOCK_MODE_SERVER)
+    {
+      g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                           "Per-name (SNI) contexts are for server contexts: a client sends "
+                           "the peer name given to gsecsock_secure_socket_new() as its SNI");
+      return FALSE;
+    }
+  if (for_name->mode != GSECSOCK_MODE_SERVER)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "The context for “%s” is a client context: create it with "
+                   "GSECSOCK_MODE_SERVER and load its certificate", server_name);
+      return FALSE;
+    }
+  if (for_name == self)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "A context cannot be its own per-name context (for “%s”): clients that "
+                   "ask for no known name get its certificate already", server_name);
+      return FALSE;
+    }
+  if (!for_name->have_certificate)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "The context for “%s” has no certificate: call "
+                   "gsecsock_secure_socket_context_load_certificate_file() on it first",
+                   server_name);
+      return FALSE;
+    }
+  g_mutex_lock (&for_name->lock);
+  nested = for_name->sni_contexts != NULL && g_hash_table_size (for_name->sni_contexts) > 0;
+  g_mutex_unlock (&for_name->lock);
+  if (nested)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "The context for “%s” has per-name contexts of its own, which would "
+                   "never be consulted: add them to this context instead", server_name);
+      return FALSE;
+    }
+
+  key = sni_normalize (server_name, error);
+  if (key == NULL)
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->sni_contexts == NULL)
+    self->sni_contexts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_hash_table_replace (self->sni_contexts, g_steal_pointer (&key), g_object_ref (for_name));
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_remove_sni_context:
+ * @self: a server context
+ * @server_name: a name given to
+ *   [method@GSecSock.SecureSocketContext.add_sni_context]
+ *
+ * Stops serving @server_name with a certificate of its own: from now on
+ * clients that ask for it get @self's certificate (or a wildcard's).
+ * Sockets whose handshake already chose a context keep it.
+ *
+ * Returns: %TRUE if @server_name had a context, %FALSE if it had none
+ */
+gboolean
+gsecsock_secure_socket_context_remove_sni_context (GSecSockSecureSocketContext *self,
+                                                   const char                  *server_name)
+{
+  g_autofree char *key = NULL;
+  gboolean removed = FALSE;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (server_name != NULL, FALSE);
+
+  key = sni_normalize (server_name, NULL);
+  if (key == NULL)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  if (self->sni_contexts != NULL)
+    removed = g_hash_table_remove (self->sni_contexts, key);
+  g_mutex_unlock (&self->lock);
+  return removed;
+}
+
+/**
+ * gsecsock_secure_socket_context_lookup_sni_context:
+ * @self: a server context
+ * @server_name: a server name, as a client would send it
+ *
+ * Finds which per-name context would serve a client asking for
+ * @server_name, with the rules of
+ * [method@GSecSock.SecureSocketContext.add_sni_context] (exact name first,
+ * then a wildcard).
+ *
+ * Returns: (transfer none) (nullable): the context, or %NULL if @self's
+ *   own certificate would be presented
+ */
+GSecSockSecureSocketContext *
+gsecsock_secure_socket_context_lookup_sni_context (GSecSockSecureSocketContext *self,
+                                                   const char                  *server_name)
+{
+  GSecSockSecureSocketContext *found;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+  g_return_val_if_fail (server_name != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  found = sni_lookup_locked (self, server_name);
+  g_mutex_unlock (&self->lock);
+  return found;
 }

@@ -17,6 +17,14 @@ GSECSOCK_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (GSecSockSecureSocketContext, gsecsock_secure_socket_context,
                       GSECSOCK, SECURE_SOCKET_CONTEXT, GObject)
 
+G_END_DECLS
+
+/* After the context's type: the store's header uses it (and declares the
+ * store's type before including this header). */
+#include <gsecsock/gsecsock-certificate-store.h>
+
+G_BEGIN_DECLS
+
 GSECSOCK_AVAILABLE_IN_ALL
 GSecSockSecureSocketContext *gsecsock_secure_socket_context_new (GSecSockMode mode);
 
@@ -39,12 +47,36 @@ gboolean gsecsock_secure_socket_context_load_pkcs12_file      (GSecSockSecureSoc
                                                                const char                   *path,
                                                                GError                      **error);
 GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_use_certificate_from_store (GSecSockSecureSocketContext  *self,
+                                                                    GSecSockCertificateStore     *store,
+                                                                    const char                   *identifier,
+                                                                    GSecSockLookup                how,
+                                                                    GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
 gboolean gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContext  *self,
                                                                const char                   *path,
                                                                GError                      **error);
 GSECSOCK_AVAILABLE_IN_ALL
 void     gsecsock_secure_socket_context_add_trust_anchor      (GSecSockSecureSocketContext  *self,
                                                                GSecSockCertificate          *certificate);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_add_trust_anchor_der  (GSecSockSecureSocketContext  *self,
+                                                               GBytes                       *der,
+                                                               GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+void     gsecsock_secure_socket_context_add_chain_certificate (GSecSockSecureSocketContext  *self,
+                                                               GSecSockCertificate          *certificate);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_add_crl_file          (GSecSockSecureSocketContext  *self,
+                                                               const char                   *path,
+                                                               GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+void     gsecsock_secure_socket_context_clear_crls            (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockRevocationCheck gsecsock_secure_socket_context_get_check_revocation (GSecSockSecureSocketContext *self);
+GSECSOCK_AVAILABLE_IN_ALL
+void                    gsecsock_secure_socket_context_set_check_revocation (GSecSockSecureSocketContext *self,
+                                                                             GSecSockRevocationCheck      check);
 
 GSECSOCK_AVAILABLE_IN_ALL
 GSecSockMode gsecsock_secure_socket_context_get_mode (GSecSockSecureSocketContext *self);
@@ -62,6 +94,24 @@ void     gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketCon
                                                          gboolean                     verify_peer);
 
 GSECSOCK_AVAILABLE_IN_ALL
+GSecSockClientAuth gsecsock_secure_socket_context_get_client_auth (GSecSockSecureSocketContext *self);
+GSECSOCK_AVAILABLE_IN_ALL
+void               gsecsock_secure_socket_context_set_client_auth (GSecSockSecureSocketContext *self,
+                                                                   GSecSockClientAuth           client_auth);
+
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_add_sni_context    (GSecSockSecureSocketContext  *self,
+                                                            const char                   *server_name,
+                                                            GSecSockSecureSocketContext  *for_name,
+                                                            GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_remove_sni_context (GSecSockSecureSocketContext  *self,
+                                                            const char                   *server_name);
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockSecureSocketContext *gsecsock_secure_socket_context_lookup_sni_context (GSecSockSecureSocketContext *self,
+                                                                                const char                  *server_name);
+
+GSECSOCK_AVAILABLE_IN_ALL
 GSecSockProtocolVersion gsecsock_secure_socket_context_get_min_protocol_version (GSecSockSecureSocketContext *self);
 GSECSOCK_AVAILABLE_IN_ALL
 void                    gsecsock_secure_socket_context_set_min_protocol_version (GSecSockSecureSocketContext *self,
@@ -71,6 +121,37 @@ GSecSockProtocolVersion gsecsock_secure_socket_context_get_max_protocol_version 
 GSECSOCK_AVAILABLE_IN_ALL
 void                    gsecsock_secure_socket_context_set_max_protocol_version (GSecSockSecureSocketContext *self,
                                                                                  GSecSockProtocolVersion      version);
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockProtocols gsecsock_secure_socket_context_get_protocols (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean          gsecsock_secure_socket_context_set_protocols (GSecSockSecureSocketContext  *self,
+                                                                GSecSockProtocols             protocols,
+                                                                GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+int      gsecsock_secure_socket_context_get_security_level (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  *self,
+                                                            int                           level,
+                                                            GError                      **error);
+
+GSECSOCK_AVAILABLE_IN_ALL
+const char *gsecsock_secure_socket_context_get_cipher_list  (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean    gsecsock_secure_socket_context_set_cipher_list  (GSecSockSecureSocketContext  *self,
+                                                             const char                   *ciphers,
+                                                             GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+const char *gsecsock_secure_socket_context_get_ciphersuites (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean    gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *self,
+                                                             const char                   *ciphersuites,
+                                                             GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+const char *gsecsock_secure_socket_context_get_groups       (GSecSockSecureSocketContext  *self);
+GSECSOCK_AVAILABLE_IN_ALL
+gboolean    gsecsock_secure_socket_context_set_groups       (GSecSockSecureSocketContext  *self,
+                                                             const char                   *groups,
+                                                             GError                      **error);
 
 GSECSOCK_AVAILABLE_IN_ALL
 const char * const *gsecsock_secure_socket_context_get_alpn_protocols (GSecSockSecureSocketContext *self);

@@ -18,6 +18,7 @@
 #include "gsecsock-decision-private.h"
 #include "gsecsock-enum-types.h"
 #include "gsecsock-error.h"
+#include "gsecsock-info.h"
 #include "gsecsock-secure-socket-context-private.h"
 #include "gsecsock-verify-private.h"
 
@@ -127,6 +128,9 @@ struct _GSecSockSecureSocket
   GSocket *base_socket;            /* when the base is a GSocketConnection */
   char *peer_name;
   gboolean require_close_notify;
+  /* SNI: for a client the name sent; for a server the name received, set
+   * when the handshake ends. */
+  char *server_name;
 
   GInputStream *input;
   GOutputStream *output;
@@ -200,12 +204,14 @@ enum {
   PROP_PEER_CERTIFICATE,
   PROP_PEER_CERTIFICATE_CHAIN,
   PROP_CERTIFICATE_ERRORS,
+  PROP_CERTIFICATE_STATUS,
   PROP_PROTOCOL_VERSION,
   PROP_CIPHER_NAME,
   PROP_ALPN_PROTOCOL,
   PROP_SESSION_REUSED,
   PROP_HANDSHAKE_COMPLETE,
   PROP_HANDSHAKE_TIMEOUT,
+  PROP_SERVER_NAME,
   N_PROPS
 };
 
@@ -221,6 +227,10 @@ enum {
 static guint signals[N_SIGNALS];
 
 #define DEFAULT_HANDSHAKE_TIMEOUT 60
+
+/* How often to look again while a plaintext write issued before securing
+ * is still pending on the transport. */
+#define OUTPUT_BUSY_RETRY_MS 2
 
 static gboolean
 is_server (GSecSockSecureSocket *self)
@@ -531,11 +541,14 @@ notify_handshake_results (GSecSockSecureSocket *self)
   g_object_notify_by_pspec (object, properties[PROP_PEER_CERTIFICATE]);
   g_object_notify_by_pspec (object, properties[PROP_PEER_CERTIFICATE_CHAIN]);
   g_object_notify_by_pspec (object, properties[PROP_CERTIFICATE_ERRORS]);
+  g_object_notify_by_pspec (object, properties[PROP_CERTIFICATE_STATUS]);
   g_object_notify_by_pspec (object, properties[PROP_PROTOCOL_VERSION]);
   g_object_notify_by_pspec (object, properties[PROP_CIPHER_NAME]);
   g_object_notify_by_pspec (object, properties[PROP_ALPN_PROTOCOL]);
   g_object_notify_by_pspec (object, properties[PROP_SESSION_REUSED]);
   g_object_notify_by_pspec (object, properties[PROP_HANDSHAKE_COMPLETE]);
+  if (is_server (self))
+    g_object_notify_by_pspec (object, properties[PROP_SERVER_NAME]);
   g_object_thaw_notify (object);
 }
 
@@ -567,6 +580,10 @@ end_handshake_locked (GSecSockSecureSocket *self,
 {
   if (self->handshake_state == HANDSHAKE_DONE || self->handshake_state == HANDSHAKE_FAILED)
     return FALSE;
+
+  /* The name a client asked for (SNI), if its ClientHello was read. */
+  if (is_server (self) && self->server_name == NULL)
+    self->server_name = g_strdup (SSL_get_servername (self->ssl, TLSEXT_NAMETYPE_host_name));
 
   if (error == NULL)
     {
@@ -1356,6 +1373,14 @@ wait_blocking (GSecSockSecureSocket  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
+  /* Another write of the transport (plaintext sent before securing) is
+   * still pending: GIO offers nothing to wait on, so look again shortly. */
+  if ((condition & G_IO_OUT) && gsecsock_bio_output_busy (self->bio))
+    {
+      g_usleep (OUTPUT_BUSY_RETRY_MS * 1000);
+      return !g_cancellable_set_error_if_cancelled (cancellable, error);
+    }
+
   /* The common case, a socket: one poll() on it (and the cancellable). */
   if (self->base_socket != NULL)
     {
@@ -1903,6 +1928,8 @@ create_wait_source (GSecSockSecureSocket *self,
     add_child (source, g_cancellable_source_new (cancellable));
   if (wants & G_IO_IN)
     add_child (source, g_pollable_input_stream_create_source (self->base_input, NULL));
+  else if ((wants & G_IO_OUT) && gsecsock_bio_output_busy (self->bio))
+    add_child (source, g_timeout_source_new (OUTPUT_BUSY_RETRY_MS));   /* see wait_blocking() */
   else if (wants & G_IO_OUT)
     add_child (source, g_pollable_output_stream_create_source (self->base_output, NULL));
   if (handshake_pending)
@@ -2393,6 +2420,7 @@ gsecsock_secure_socket_finalize (GObject *object)
   g_clear_object (&self->peer_chain);
   g_clear_pointer (&self->alpn_protocol, g_free);
   g_clear_pointer (&self->peer_name, g_free);
+  g_clear_pointer (&self->server_name, g_free);
   g_clear_pointer (&self->pending_write, g_free);
   gsecsock_verify_state_clear (&self->verify);
   g_mutex_clear (&self->lock);
@@ -2431,6 +2459,9 @@ gsecsock_secure_socket_get_property (GObject    *object,
     case PROP_CERTIFICATE_ERRORS:
       g_value_set_flags (value, gsecsock_secure_socket_get_certificate_errors (self));
       break;
+    case PROP_CERTIFICATE_STATUS:
+      g_value_set_enum (value, gsecsock_secure_socket_get_certificate_status (self));
+      break;
     case PROP_PROTOCOL_VERSION:
       g_value_set_enum (value, self->protocol_version);
       break;
@@ -2448,6 +2479,9 @@ gsecsock_secure_socket_get_property (GObject    *object,
       break;
     case PROP_HANDSHAKE_TIMEOUT:
       g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_SERVER_NAME:
+      g_value_set_string (value, self->server_name);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2585,6 +2619,37 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
+   * GSecSockSecureSocket:certificate-status:
+   *
+   * The outcome of verifying the peer's certificate chain in one word:
+   * [property@GSecSock.SecureSocket:certificate-errors] summed up by
+   * [func@GSecSock.CertificateStatus.from_flags] (when several problems
+   * were found, the most serious wins: revoked, untrusted-signers, invalid,
+   * expired, not-yet-valid, principal-mismatch, revocation-unknown).
+   *
+   * %GSECSOCK_CERTIFICATE_STATUS_UNKNOWN until the peer's certificate has
+   * been received and verified (and on a server that did not ask for a
+   * client certificate). Like
+   * [property@GSecSock.SecureSocket:peer-certificate], it is also set after
+   * a handshake that verification made fail, so that an application can
+   * tell the user why: for example `"expired"`. It describes what
+   * verification found, not the decision: a certificate accepted by a
+   * [signal@GSecSock.SecureSocket::verify-certificate] handler in spite of
+   * its problems keeps the status of those problems.
+   *
+   * ```python
+   * try:
+   *     sock.handshake(None)
+   * except GLib.Error:
+   *     print(sock.props.certificate_status.value_nick, sock.props.peer_certificate)
+   * ```
+   */
+  properties[PROP_CERTIFICATE_STATUS] =
+    g_param_spec_enum ("certificate-status", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_STATUS,
+                       GSECSOCK_CERTIFICATE_STATUS_UNKNOWN,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * GSecSockSecureSocket:protocol-version:
    *
    * The TLS version negotiated, once the handshake has completed.
@@ -2645,6 +2710,26 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GSecSockSecureSocket:server-name:
+   *
+   * The server name of the TLS Server Name Indication (SNI) extension.
+   *
+   * On a client, the name sent: [property@GSecSock.SecureSocket:peer-name]
+   * when it is a host name (an IP address is never sent as SNI), %NULL
+   * otherwise; known from the start.
+   *
+   * On a server, the name the client asked for, as it sent it, or %NULL if
+   * it sent none; set (and notified) when the handshake ends, whether it
+   * succeeded or failed. It is the name that chose the certificate
+   * presented (see [method@GSecSock.SecureSocketContext.add_sni_context]),
+   * even when no per-name context served it and the main context's
+   * certificate was presented.
+   */
+  properties[PROP_SERVER_NAME] =
+    g_param_spec_string ("server-name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2662,7 +2747,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * chain, in the order OpenSSL verifies them: the root end first, the
    * leaf (@depth 0) last. On a client it is the server's chain; on a server
    * the client's, when client certificates are requested
-   * ([property@GSecSock.SecureSocketContext:verify-peer]). It is not
+   * ([property@GSecSock.SecureSocketContext:client-auth]) and the client
+   * sends one. It is not
    * emitted when a session is resumed: the certificate was verified when the
    * session was made, and only sessions whose chain had no problem are
    * resumed.
@@ -2853,7 +2939,22 @@ setup_ssl (GSecSockSecureSocket  *self,
     {
       SSL_set_accept_state (self->ssl);
       self->verify.peer_description = "the client";
-      mode = verify_peer ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE;
+      switch (gsecsock_secure_socket_context_get_client_auth (self->context))
+        {
+        case GSECSOCK_CLIENT_AUTH_REQUIRE:
+          mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+          break;
+        case GSECSOCK_CLIENT_AUTH_REQUEST:
+          /* Ask; a certificate that is sent must pass verification (or a
+           * verify-certificate handler), but none at all is fine. */
+          mode = SSL_VERIFY_PEER;
+          self->verify.verify_peer = TRUE;
+          break;
+        case GSECSOCK_CLIENT_AUTH_NONE:
+        default:
+          mode = SSL_VERIFY_NONE;
+          break;
+        }
     }
   else
     {
@@ -2888,6 +2989,8 @@ setup_ssl (GSecSockSecureSocket  *self,
                 }
             }
           description = g_strdup_printf ("“%s”", self->peer_name);
+          if (!g_hostname_is_ip_address (self->peer_name))
+            self->server_name = g_strdup (self->peer_name);
         }
     }
   SSL_set_verify (self->ssl, mode, NULL);
@@ -2994,6 +3097,105 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
 
   self->input = gsecsock_input_stream_new (self);
   self->output = gsecsock_output_stream_new (self);
+  return g_steal_pointer (&self);
+}
+
+/* Whether @stream is @base, or a chain of filter streams over it. */
+static gboolean
+filters_over (GInputStream *stream,
+              GInputStream *base)
+{
+  while (stream != NULL && stream != base && G_IS_FILTER_INPUT_STREAM (stream))
+    stream = g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (stream));
+  return stream == base;
+}
+
+/**
+ * gsecsock_secure_socket_new_with_input_buffer:
+ * @context: the context to take the configuration from
+ * @base_stream: the plain connection to secure (its input and output
+ *   streams must be pollable, as a #GSocketConnection's are)
+ * @input_buffer: the #GBufferedInputStream (for example a
+ *   #GDataInputStream) through which the application read the plain
+ *   protocol from @base_stream
+ * @peer_name: (nullable): for a client, the name the server's certificate
+ *   must match (see [ctor@GSecSock.SecureSocket.new]); %NULL for a server
+ * @error: return location for a #GError
+ *
+ * Like [ctor@GSecSock.SecureSocket.new], for upgrading a connection whose
+ * plain-text part was read through a buffered stream (STARTTLS): the bytes
+ * @input_buffer had already read ahead from the connection — the start of
+ * the peer's TLS handshake, if it did not wait — are taken from it and
+ * handed to TLS first, so nothing is lost.
+ *
+ * From then on the application must not read from @input_buffer (or the
+ * base stream's input) again. @input_buffer no longer closes the base
+ * stream when it is closed or finalized: the secure socket owns the
+ * connection now.
+ *
+ * Writes to @base_stream issued before need not be finished: TLS bytes are
+ * sent after them (an asynchronous write still pending is waited for).
+ *
+ * Returns: (transfer full): a new socket, or %NULL with @error set to
+ *   %GSECSOCK_ERROR_MISUSE if @input_buffer does not read from @base_stream
+ *   or is busy with a read
+ */
+GSecSockSecureSocket *
+gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *context,
+                                              GIOStream                    *base_stream,
+                                              GBufferedInputStream         *input_buffer,
+                                              const char                   *peer_name,
+                                              GError                      **error)
+{
+  GInputStream *base_input;
+  g_autoptr(GSecSockSecureSocket) self = NULL;
+  g_autoptr(GBytes) buffered = NULL;
+  gsize available;
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (context), NULL);
+  g_return_val_if_fail (G_IS_IO_STREAM (base_stream), NULL);
+  g_return_val_if_fail (G_IS_BUFFERED_INPUT_STREAM (input_buffer), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  base_input = g_io_stream_get_input_stream (base_stream);
+  if (!filters_over (G_INPUT_STREAM (input_buffer), base_input))
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                   "The buffered stream (a %s) does not read from the connection being "
+                   "secured: pass the one that wraps its input stream",
+                   G_OBJECT_TYPE_NAME (input_buffer));
+      return NULL;
+    }
+  if (g_input_stream_has_pending (G_INPUT_STREAM (input_buffer)))
+    {
+      g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                           "A read of the plain connection is still pending: wait for it "
+                           "(or cancel it) before securing the connection");
+      return NULL;
+    }
+
+  self = gsecsock_secure_socket_new (context, base_stream, peer_name, error);
+  if (self == NULL)
+    return NULL;
+
+  available = g_buffered_input_stream_get_available (input_buffer);
+  if (available > 0)
+    {
+      gsize len = 0;
+      const void *data = g_buffered_input_stream_peek_buffer (input_buffer, &len);
+
+      buffered = g_bytes_new (data, len);
+      /* Consumed from the buffer: only TLS reads them now. */
+      g_input_stream_skip (G_INPUT_STREAM (input_buffer), len, NULL, NULL);
+      gsecsock_bio_set_preread (self->bio, buffered);
+    }
+
+  /* The filters must not close the connection under the secure socket. */
+  for (GInputStream *stream = G_INPUT_STREAM (input_buffer);
+       stream != base_input && G_IS_FILTER_INPUT_STREAM (stream);
+       stream = g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (stream)))
+    g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (stream), FALSE);
+
   return g_steal_pointer (&self);
 }
 
@@ -3245,6 +3447,23 @@ gsecsock_secure_socket_get_peer_name (GSecSockSecureSocket *self)
 }
 
 /**
+ * gsecsock_secure_socket_get_server_name:
+ * @self: a socket
+ *
+ * Gets [property@GSecSock.SecureSocket:server-name]: on a client the SNI
+ * name sent, on a server the one received (once the handshake has ended).
+ *
+ * Returns: (nullable): the server name, or %NULL if none was sent (or,
+ *   on a server, the handshake has not ended yet)
+ */
+const char *
+gsecsock_secure_socket_get_server_name (GSecSockSecureSocket *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), NULL);
+  return self->server_name;
+}
+
+/**
  * gsecsock_secure_socket_get_require_close_notify:
  * @self: a socket
  *
@@ -3326,6 +3545,24 @@ gsecsock_secure_socket_get_certificate_errors (GSecSockSecureSocket *self)
 {
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), GSECSOCK_CERTIFICATE_GENERIC_ERROR);
   return self->verify.errors;
+}
+
+/**
+ * gsecsock_secure_socket_get_certificate_status:
+ * @self: a socket
+ *
+ * Gets [property@GSecSock.SecureSocket:certificate-status].
+ *
+ * Returns: the outcome of verifying the peer's certificate chain, or
+ *   %GSECSOCK_CERTIFICATE_STATUS_UNKNOWN before it was verified
+ */
+GSecSockCertificateStatus
+gsecsock_secure_socket_get_certificate_status (GSecSockSecureSocket *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET (self), GSECSOCK_CERTIFICATE_STATUS_UNKNOWN);
+  if (self->peer_certificate == NULL)
+    return GSECSOCK_CERTIFICATE_STATUS_UNKNOWN;
+  return gsecsock_certificate_status_from_flags (self->verify.errors);
 }
 
 /**

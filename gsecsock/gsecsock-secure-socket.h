@@ -26,6 +26,13 @@ GSecSockSecureSocket *gsecsock_secure_socket_new (GSecSockSecureSocketContext  *
                                                   GError                      **error);
 
 GSECSOCK_AVAILABLE_IN_ALL
+GSecSockSecureSocket *gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *context,
+                                                                    GIOStream                    *base_stream,
+                                                                    GBufferedInputStream         *input_buffer,
+                                                                    const char                   *peer_name,
+                                                                    GError                      **error);
+
+GSECSOCK_AVAILABLE_IN_ALL
 GSecSockSecureSocket *gsecsock_secure_socket_connect        (GSecSockSecureSocketContext  *context,
                                                              const char                   *host,
                                                              guint16                       port,
@@ -63,6 +70,8 @@ GSECSOCK_AVAILABLE_IN_ALL
 GIOStream                   *gsecsock_secure_socket_get_base_stream  (GSecSockSecureSocket *self);
 GSECSOCK_AVAILABLE_IN_ALL
 const char                  *gsecsock_secure_socket_get_peer_name    (GSecSockSecureSocket *self);
+GSECSOCK_AVAILABLE_IN_ALL
+const char                  *gsecsock_secure_socket_get_server_name  (GSecSockSecureSocket *self);
 
 GSECSOCK_AVAILABLE_IN_ALL
 gboolean gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *self);
@@ -90,6 +99,8 @@ GSECSOCK_AVAILABLE_IN_ALL
 GListModel              *gsecsock_secure_socket_get_peer_certificate_chain (GSecSockSecureSocket *self);
 GSECSOCK_AVAILABLE_IN_ALL
 GSecSockCertificateFlags gsecsock_secure_socket_get_certificate_errors     (GSecSockSecureSocket *self);
+GSECSOCK_AVAILABLE_IN_ALL
+GSecSockCertificateStatus gsecsock_secure_socket_get_certificate_status    (GSecSockSecureSocket *self);
 GSECSOCK_AVAILABLE_IN_ALL
 GSecSockProtocolVersion  gsecsock_secure_socket_get_protocol_version       (GSecSockSecureSocket *self);
 GSECSOCK_AVAILABLE_IN_ALL

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "gsecsock-certificate-private.h"
+#include "gsecsock-config-private.h"
 
 /* Verification runs inside OpenSSL's own chain verification, so a rejected
  * peer fails the handshake itself and is sent the alert that matches the
@@ -77,12 +78,26 @@ gsecsock_verify_flags_from_x509_error (int x509_error)
       return GSECSOCK_CERTIFICATE_NO_FLAGS;
 
     case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CRL_HAS_EXPIRED:
       return GSECSOCK_CERTIFICATE_EXPIRED;
 
     case X509_V_ERR_CERT_NOT_YET_VALID:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
       return GSECSOCK_CERTIFICATE_NOT_ACTIVATED;
+
+    /* Revocation checking was asked for and could not be done: the
+     * certificate itself may be fine, its status is unknown. */
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+      return GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN;
 
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -207,7 +222,34 @@ describe_problem (GSecSockVerifyState *state,
                               "authority, or a missing intermediate certificate)",
                               which, issuer);
     case X509_V_ERR_CERT_REVOKED:
-      return g_strdup_printf ("%s has been revoked", which);
+      return g_strdup_printf ("%s has been revoked: its issuer “%s” lists it in its "
+                              "certificate revocation list", which, issuer);
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+      return g_strdup_printf ("%s could not be checked for revocation: there is no CRL "
+                              "for issuer “%s”. Add that authority's current certificate "
+                              "revocation list with gsecsock_secure_socket_context_add_crl_file(), "
+                              "or check fewer certificates (check-revocation)",
+                              which, issuer);
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+      return g_strdup_printf ("%s could not be checked for revocation: the CRL of its "
+                              "issuer “%s” has expired (it was due to be replaced); add a "
+                              "current one", which, issuer);
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+      return g_strdup_printf ("%s could not be checked for revocation: the CRL of its "
+                              "issuer “%s” is not valid yet (check this computer's clock)",
+                              which, issuer);
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+      return g_strdup_printf ("%s could not be checked for revocation: the CRL for issuer "
+                              "“%s” is unusable: %s", which, issuer,
+                              X509_verify_cert_error_string (x509_error));
     case X509_V_ERR_CA_KEY_TOO_SMALL:
     case X509_V_ERR_EE_KEY_TOO_SMALL:
     case X509_V_ERR_CA_MD_TOO_WEAK:
@@ -372,10 +414,35 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
 {
   SSL *ssl = X509_STORE_CTX_get_ex_data (store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx ());
   GSecSockVerifyState *state = ssl ? SSL_get_ex_data (ssl, get_state_index ()) : NULL;
+  GPtrArray *extra = ssl ? gsecsock_config_get_chain (ssl) : NULL;
+  STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted (store_ctx);
+  STACK_OF(X509) *untrusted = NULL;
   int ok;
 
+  /* The context's chain certificates join the peer's as untrusted
+   * candidates for building the chain (never as anchors); the peer's own
+   * stack is left as it is. */
+  if (extra != NULL && extra->len > 0)
+    {
+      untrusted = sent != NULL ? sk_X509_dup (sent) : sk_X509_new_null ();
+      if (untrusted == NULL)
+        g_error ("Out of memory building a certificate chain");
+      for (guint i = 0; i < extra->len; i++)
+        sk_X509_push (untrusted, g_ptr_array_index (extra, i));
+    }
+
   if (state == NULL)
-    return X509_verify_cert (store_ctx);
+    {
+      if (untrusted != NULL)
+        X509_STORE_CTX_set0_untrusted (store_ctx, untrusted);
+      ok = X509_verify_cert (store_ctx);
+      if (untrusted != NULL)
+        {
+          X509_STORE_CTX_set0_untrusted (store_ctx, sent);
+          sk_X509_free (untrusted);
+        }
+      return ok;
+    }
 
   g_array_set_size (state->depth_flags, 0);
   g_array_set_size (state->depth_first_error, 0);
@@ -388,7 +455,15 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
   g_clear_pointer (&state->message, g_free);
   record_chain (state, store_ctx);
 
+  if (untrusted != NULL)
+    X509_STORE_CTX_set0_untrusted (store_ctx, untrusted);
   ok = X509_verify_cert (store_ctx);
+  if (untrusted != NULL)
+    {
+      /* The stack holds no references of its own. */
+      X509_STORE_CTX_set0_untrusted (store_ctx, sent);
+      sk_X509_free (untrusted);
+    }
 
   /* One decision per certificate of the chain, root end first, each with
    * every problem found for it; the first refusal fails the handshake. */

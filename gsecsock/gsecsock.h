@@ -8,8 +8,12 @@
 #include <gsecsock/gsecsock-enum-types.h>
 #include <gsecsock/gsecsock-error.h>
 #include <gsecsock/gsecsock-certificate.h>
+#include <gsecsock/gsecsock-certificate-store.h>
 #include <gsecsock/gsecsock-decision.h>
+#include <gsecsock/gsecsock-info.h>
+#include <gsecsock/gsecsock-memory-transport.h>
 #include <gsecsock/gsecsock-secure-socket-context.h>
 #include <gsecsock/gsecsock-secure-socket.h>
+#include <gsecsock/gsecsock-secure-server.h>
 
 #undef __GSECSOCK_H_INSIDE__

@@ -46,6 +46,44 @@
 #                                    (chain = leaf + untrusted-ca): with client.pem,
 #                                    two client certificates to choose between by
 #                                    issuer
+#   alpha.pem .key -chain.pem        SNI virtual host: CN=alpha.test, SAN DNS:alpha.test,
+#                                    serverAuth; signed by the intermediate
+#   beta.pem .key -chain.pem         SNI virtual host: CN=beta.test, SAN DNS:beta.test,
+#                                    DNS:*.beta.test, serverAuth; signed by the
+#                                    intermediate
+#   store-NAME.pem .key             certificate store leaves, signed by the
+#                                    intermediate, serverAuth + clientAuth, SAN DNS
+#                                    NAME.store.test and CN the same, for NAME in
+#                                    web (also SAN DNS:localhost, IP:127.0.0.1,
+#                                    IP:::1), mail, ftp, secure, nokey, and dup-a
+#                                    and dup-b (both also CN and SAN DNS
+#                                    dup.store.test)
+#   store/                           a certificate store directory built from them:
+#     web.pem web.key                  certificate and unencrypted key, apart
+#     intermediate.pem                 the intermediate (chains are built from it)
+#     mail.p12                         PKCS#12, password "secret", friendly name
+#                                      "Store Mail", with the intermediate
+#     ftp.der ftp-key.der              DER certificate and DER (PKCS#8) key
+#     dup-a.pem                        certificate + key in one file
+#     dup-b.pem dup-b.key              another certificate with the same name
+#     secure.pem secure.key            certificate and encrypted PKCS#8 key
+#                                      (AES-256-CBC, password "secret")
+#     nokey.pem                        a certificate whose key is not in the store
+#     notes.txt                        not a certificate (skipped)
+#   revoked.pem .key -chain.pem      localhost leaf signed by the intermediate, revoked
+#                                    (listed in intermediate.crl.pem)
+#   intermediate.crl.pem             CRL of the intermediate (PEM), listing revoked.pem;
+#                                    valid from now for ten years
+#   intermediate.crl.der             the same CRL in DER
+#   intermediate-expired.crl.pem     a CRL of the intermediate valid 2020-01-01..2021-01-01
+#                                    (expired), listing nothing
+#   ca.crl.pem                       CRL of the root CA, listing revoked-intermediate.pem
+#   crl-bundle.pem                   ca.crl.pem + intermediate.crl.pem in one file
+#   revoked-intermediate.pem .key    intermediate CA "gsecsock Revoked Intermediate CA"
+#                                    signed by the root, revoked (in ca.crl.pem)
+#   revoked-intermediate.crl.pem     its own CRL, listing nothing
+#   under-revoked.pem .key -chain.pem  localhost leaf signed by revoked-intermediate
+#                                    (chain = leaf + revoked-intermediate)
 
 set -euo pipefail
 
@@ -293,6 +331,150 @@ chain notyet intermediate
 new_key selfsigned
 new_csr selfsigned "/CN=localhost"
 self_sign selfsigned selfsigned
+
+# SNI virtual hosts: one certificate per name, for a server that picks by
+# the name the client asks for.
+cat >>"$tmp/ext.cnf" <<'EOF'
+
+[sni_alpha]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:alpha.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[sni_beta]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:beta.test, DNS:*.beta.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+leaf alpha "/CN=alpha.test" intermediate sni_alpha
+chain alpha intermediate
+leaf beta "/CN=beta.test" intermediate sni_beta
+chain beta intermediate
+for f in alpha.pem alpha.key alpha-chain.pem beta.pem beta.key beta-chain.pem; do
+  if [ ! -s "$pki/$f" ]; then
+    echo "$0: $f was not created" >&2
+    exit 1
+  fi
+done
+
+# A certificate store directory: certificates and keys in every form a
+# store reads (see the header). The store-*.pem files beside it are the
+# same certificates, for the tests to compare with.
+mkdir -p "$pki/store"
+store_leaf () { # name extra-SAN [CN]
+  cat >>"$tmp/ext.cnf" <<EOF
+
+[store_$1]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:$1.store.test$2
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+  leaf "store-$1" "/CN=${3:-$1.store.test}" intermediate "store_$1"
+}
+store_leaf web ", DNS:localhost, IP:127.0.0.1, IP:::1"
+store_leaf mail ""
+store_leaf ftp ""
+store_leaf dup-a ", DNS:dup.store.test" dup.store.test
+store_leaf dup-b ", DNS:dup.store.test" dup.store.test
+store_leaf secure ""
+store_leaf nokey ""
+cp "$pki/store-web.pem" "$pki/store/web.pem"
+cp "$pki/store-web.key" "$pki/store/web.key"
+cp "$pki/intermediate.pem" "$pki/store/intermediate.pem"
+run "$OPENSSL" pkcs12 -export -in "$pki/store-mail.pem" -inkey "$pki/store-mail.key" \
+  -certfile "$pki/intermediate.pem" -name "Store Mail" -passout pass:secret \
+  -out "$pki/store/mail.p12" </dev/null
+run "$OPENSSL" x509 -in "$pki/store-ftp.pem" -outform DER -out "$pki/store/ftp.der"
+run "$OPENSSL" pkey -in "$pki/store-ftp.key" -outform DER -out "$pki/store/ftp-key.der"
+cat "$pki/store-dup-a.pem" "$pki/store-dup-a.key" >"$pki/store/dup-a.pem"
+cp "$pki/store-dup-b.pem" "$pki/store/dup-b.pem"
+cp "$pki/store-dup-b.key" "$pki/store/dup-b.key"
+cp "$pki/store-secure.pem" "$pki/store/secure.pem"
+run "$OPENSSL" pkcs8 -topk8 -v2 aes-256-cbc -in "$pki/store-secure.key" \
+  -passout pass:secret -out "$pki/store/secure.key"
+cp "$pki/store-nokey.pem" "$pki/store/nokey.pem"
+echo "Not a certificate: a certificate store skips this file." >"$pki/store/notes.txt"
+for f in store-web.pem store-mail.pem store-ftp.pem store-dup-a.pem store-dup-b.pem \
+         store-secure.pem store-nokey.pem \
+         store/web.pem store/web.key store/intermediate.pem store/mail.p12 store/ftp.der \
+         store/ftp-key.der store/dup-a.pem store/dup-b.pem store/dup-b.key \
+         store/secure.pem store/secure.key store/nokey.pem store/notes.txt; do
+  if [ ! -s "$pki/$f" ]; then
+    echo "$0: $f was not created" >&2
+    exit 1
+  fi
+done
+
+# Revocation: a revoked leaf, a revoked intermediate (with a leaf of its
+# own) and the CRLs of their issuers. "openssl ca" keeps a database per
+# issuer of what it revoked; -revoke adds certificates it did not issue.
+crl_db () { # issuer
+  mkdir -p "$tmp/crl-$1"
+  : >"$tmp/crl-$1/index.txt"
+  cat >"$tmp/crl-$1/ca.cnf" <<EOF
+[ca]
+default_ca = crl_ca
+
+[crl_ca]
+database = $tmp/crl-$1/index.txt
+default_md = sha256
+unique_subject = no
+EOF
+}
+revoke () { # issuer certificate
+  run "$OPENSSL" ca -batch -config "$tmp/crl-$1/ca.cnf" -cert "$pki/$1.pem" \
+    -keyfile "$pki/$1.key" -revoke "$pki/$2.pem" -crl_reason keyCompromise
+}
+gen_crl () { # issuer output [lastupdate nextupdate]
+  local dates=(-crldays "$ca_days")
+  if [ "$#" -ge 4 ]; then
+    dates=(-crl_lastupdate "$3" -crl_nextupdate "$4")
+  fi
+  run "$OPENSSL" ca -batch -gencrl -config "$tmp/crl-$1/ca.cnf" -cert "$pki/$1.pem" \
+    -keyfile "$pki/$1.key" "${dates[@]}" -out "$pki/$2"
+}
+
+leaf revoked "/CN=localhost" intermediate server
+chain revoked intermediate
+
+new_key revoked-intermediate
+new_csr revoked-intermediate "/CN=gsecsock Revoked Intermediate CA"
+sign revoked-intermediate ca intermediate_ca "$ca_days"
+leaf under-revoked "/CN=localhost" revoked-intermediate server
+chain under-revoked revoked-intermediate
+
+crl_db intermediate
+gen_crl intermediate intermediate-expired.crl.pem 20200101000000Z 20210101000000Z
+revoke intermediate revoked
+gen_crl intermediate intermediate.crl.pem
+run "$OPENSSL" crl -in "$pki/intermediate.crl.pem" -outform DER -out "$pki/intermediate.crl.der"
+
+crl_db ca
+revoke ca revoked-intermediate
+gen_crl ca ca.crl.pem
+cat "$pki/ca.crl.pem" "$pki/intermediate.crl.pem" >"$pki/crl-bundle.pem"
+
+crl_db revoked-intermediate
+gen_crl revoked-intermediate revoked-intermediate.crl.pem
+
+for f in revoked.pem revoked.key revoked-chain.pem intermediate.crl.pem \
+         intermediate.crl.der intermediate-expired.crl.pem ca.crl.pem crl-bundle.pem \
+         revoked-intermediate.pem revoked-intermediate.key revoked-intermediate.crl.pem \
+         under-revoked.pem under-revoked.key under-revoked-chain.pem; do
+  if [ ! -s "$pki/$f" ]; then
+    echo "$0: $f was not created" >&2
+    exit 1
+  fi
+done
 
 # Every promised file must be there and non-empty before OUTDIR is replaced.
 for f in ca.pem ca.key intermediate.pem intermediate.key bundle.pem \

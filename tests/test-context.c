@@ -460,7 +460,9 @@ test_types_registered (void)
   g_assert_cmpstr (g_enum_get_value (version, GSECSOCK_PROTOCOL_VERSION_TLS_1_3)->value_nick, ==, "tls-1-3");
   g_assert_cmpint (g_enum_get_value_by_nick (version, "tls-1-2")->value, ==, GSECSOCK_PROTOCOL_VERSION_TLS_1_2);
   g_assert_cmpstr (g_flags_get_first_value (flags, GSECSOCK_CERTIFICATE_EXPIRED)->value_nick, ==, "expired");
-  g_assert_cmpuint (flags->mask, ==, (GSECSOCK_CERTIFICATE_GENERIC_ERROR << 1) - 1);
+  g_assert_cmpuint (flags->mask, ==, (GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN << 1) - 1);
+  g_assert_cmpstr (g_flags_get_first_value (flags, GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN)->value_nick, ==,
+                   "revocation-unknown");
   g_assert_cmpstr (g_enum_get_value (errors, GSECSOCK_ERROR_NOT_TLS)->value_nick, ==, "not-tls");
 
   g_assert_cmpstr (g_quark_to_string (GSECSOCK_ERROR), ==, "gsecsock-error-quark");

@@ -31,6 +31,7 @@ DEPS=(
   glib-networking gi-docgen
   gjs
   valac
+  curl
 )
 
 usage() {
