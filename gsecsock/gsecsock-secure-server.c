@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-server.h"
 
+#include <string.h>
 
 #include "gsecsock-error.h"
 #include "gsecsock-secure-socket-context-private.h"
@@ -516,12 +517,89 @@ bind_any (GSecSockSecureServer  *self,
     }
 }
 
+/* Whether @name can be a host name to resolve: no spaces, slashes or
+ * other characters that never appear in one (IDN names are fine). */
+static gboolean
+looks_like_host_name (const char *name)
+{
+  if (*name == '\0' || strlen (name) > 253)
+    return FALSE;
+  for (const char *c = name; *c != '\0'; c++)
+    if ((guchar) *c < 0x80 && !g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* Every address @name resolves to (synchronously), on one port: the first
+ * one's, which the system picks when @port is 0. An address that cannot be
+ * bound for another reason than being in use (not an address of this
+ * machine, or IPv6 missing) is skipped, as long as one can. */
+static gboolean
+bind_host_name (GSecSockSecureServer  *self,
+                const char            *name,
+                guint16                port,
+                GPtrArray             *sockets,
+                GError               **error)
+{
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) first_error = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GList *addresses;
+
+  addresses = g_resolver_lookup_by_name (resolver, name, NULL, &local_error);
+  if (addresses == NULL)
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "Cannot listen on “%s”: %s", name, local_error->message);
+      return FALSE;
+    }
+
+  for (GList *l = addresses; l != NULL; l = l->next)
+    {
+      char *text = g_inet_address_to_string (l->data);
+      g_autoptr(GError) bind_error = NULL;
+      GSocket *socket;
+
+      if (!g_hash_table_add (seen, text))
+        continue;               /* listed twice (/etc/hosts) */
+      socket = bind_socket (self, l->data, port, &bind_error);
+      if (socket == NULL)
+        {
+          if (g_error_matches (bind_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+            {
+              g_resolver_free_addresses (addresses);
+              g_propagate_error (error, g_steal_pointer (&bind_error));
+              return FALSE;
+            }
+          g_debug ("Not listening on %s (%s): %s", text, name, bind_error->message);
+          if (first_error == NULL)
+            first_error = g_steal_pointer (&bind_error);
+          continue;
+        }
+      g_ptr_array_add (sockets, socket);
+      if (port == 0)
+        port = socket_port (socket);
+    }
+  g_resolver_free_addresses (addresses);
+
+  if (sockets->len == 0)
+    {
+      g_set_error (error, first_error->domain, first_error->code,
+                   "Cannot listen on “%s”: %s", name, first_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * gsecsock_secure_server_listen:
  * @self: a server
- * @address: (nullable): the IP address to listen on, IPv4 or IPv6
- *   ("127.0.0.1", "::1", "192.0.2.7"…), or %NULL for every address of the
- *   machine, IPv4 and IPv6
+ * @address: (nullable): the address to listen on: an IP address, IPv4 or
+ *   IPv6 ("127.0.0.1", "::1", "192.0.2.7"…), or a host name of this
+ *   machine (resolved now, every address it names listened on: "localhost"
+ *   is 127.0.0.1 and ::1); or %NULL for every address of the machine, IPv4
+ *   and IPv6
  * @port: the TCP port, or 0 to let the system pick a free one
  * @error: return location for a #GError
  *
@@ -540,9 +618,10 @@ bind_any (GSecSockSecureServer  *self,
  *
  * Returns: the port listened on (the one picked, for @port 0); 0 with
  *   @error set to %G_IO_ERROR_ADDRESS_IN_USE if the port is taken, another
- *   %G_IO_ERROR if the system refuses, or %GSECSOCK_ERROR_MISUSE if
- *   @address is not an IP address, the context has no certificate, or the
- *   call comes from another main context than the server's
+ *   %G_IO_ERROR if the system refuses, a %G_RESOLVER_ERROR if the host
+ *   name does not resolve, or %GSECSOCK_ERROR_MISUSE if @address is
+ *   neither an IP address nor a host name, the context has no certificate,
+ *   or the call comes from another main context than the server's
  */
 guint16
 gsecsock_secure_server_listen (GSecSockSecureServer  *self,
@@ -556,11 +635,12 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SERVER (self), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (address != NULL && !g_hostname_is_ip_address (address))
+  if (address != NULL && !g_hostname_is_ip_address (address) && !looks_like_host_name (address))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "“%s” is not an IP address: listen on an address of this machine such "
-                   "as “127.0.0.1” or “::1”, or pass NULL for all of them", address);
+                   "“%s” is neither an IP address nor a host name: listen on an address "
+                   "of this machine such as “127.0.0.1”, “::1” or “localhost”, or pass "
+                   "NULL for all of them", address);
       return 0;
     }
   /* Refuse now what would make every connection fail later. */
@@ -576,7 +656,7 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
       if (!bind_any (self, port, sockets, error))
         return 0;
     }
-  else
+  else if (g_hostname_is_ip_address (address))
     {
       g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
       GSocket *socket = bind_socket (self, inet, port, error);
@@ -585,6 +665,8 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
         return 0;
       g_ptr_array_add (sockets, socket);
     }
+  else if (!bind_host_name (self, address, port, sockets, error))
+    return 0;
 
   if (self->listener == NULL)
     self->listener = g_socket_listener_new ();

@@ -239,9 +239,48 @@ test_listen_bad_address (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpuint (gsecsock_secure_server_listen (f->server, "localhost", 0, &error), ==, 0);
+  g_assert_cmpuint (gsecsock_secure_server_listen (f->server, "bad host/name", 0, &error), ==, 0);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE);
-  test_assert_message_contains (error, "not an IP address");
+  test_assert_message_contains (error, "neither an IP address nor a host name");
+  g_assert_false (gsecsock_secure_server_get_listening (f->server));
+}
+
+/* A host name: every address it resolves to (from /etc/hosts here). */
+static void
+test_listen_host_name (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSecSockSecureSocket) client4 = NULL;
+  GList *addresses;
+  gboolean has_ipv6 = FALSE;
+  TestOp op = { 0 };
+  guint16 port;
+
+  port = gsecsock_secure_server_listen (f->server, "localhost", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (port, >, 0);
+  client4 = tls_connect (f, f->env.client_ctx, "127.0.0.1", port, "localhost", &op);
+  g_assert_no_error (op.error);
+  test_wait_until (f->env.context, f->incoming->len == 1);
+
+  addresses = g_resolver_lookup_by_name (resolver, "localhost", NULL, &error);
+  g_assert_no_error (error);
+  for (GList *l = addresses; l != NULL; l = l->next)
+    has_ipv6 |= g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6;
+  g_resolver_free_addresses (addresses);
+  if (has_ipv6 && test_ipv6_loopback_available ())
+    {
+      g_autoptr(GSecSockSecureSocket) client6 = NULL;
+
+      client6 = tls_connect (f, f->env.client_ctx, "::1", port, "localhost", &op);
+      g_assert_no_error (op.error);
+      test_wait_until (f->env.context, f->incoming->len == 2);
+    }
+  else
+    g_test_message ("localhost has no IPv6 address here: IPv4 only checked");
+  test_op_clear (&op);
 }
 
 static void
@@ -1400,6 +1439,7 @@ main (int   argc,
   ADD ("/server/incoming", test_incoming);
   ADD ("/server/listen/all-addresses", test_listen_all_addresses);
   ADD ("/server/listen/ipv6", test_listen_ipv6);
+  ADD ("/server/listen/host-name", test_listen_host_name);
   ADD ("/server/bad-client/not-tls", test_not_tls_client);
   ADD ("/server/bad-client/gives-up", test_client_gives_up);
   ADD ("/server/limits/idle-flood", test_idle_flood);
