@@ -243,6 +243,25 @@ is_ciphersuite_name (SSL_CTX *ctx, const char *name)
   return ok;
 }
 
+/* OpenSSL cipher-string keywords for algorithms that OpenSSL 3 builds
+ * usually leave out (or define no cipher for): they match nothing here,
+ * yet excluding them ("!RC4", "-3DES") is right and common. */
+static gboolean
+is_absent_algorithm_keyword (const char *name)
+{
+  static const char * const keywords[] = {
+    "RC4", "RC2", "DES", "3DES", "IDEA", "SEED", "MD5", "EXP", "EXPORT", "EXPORT40",
+    "EXPORT56", "LOW", "MEDIUM", "kECDH", "kECDHr", "kECDHe", "aDH", "kDHr", "kDHd",
+    "GOST", "aGOST", "aGOST01", "aGOST12", "kGOST", "GOST89MAC", "GOST94", "FZA",
+    "kFZA", "aFZA", "eFZA", "KRB5", "kKRB5", "aKRB5", "SSLv2", NULL
+  };
+
+  for (guint i = 0; keywords[i] != NULL; i++)
+    if (strcmp (name, keywords[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 gsecsock_config_check_cipher_list (const char  *list,
                                    GError     **error)
@@ -264,9 +283,12 @@ gsecsock_config_check_cipher_list (const char  *list,
     {
       const char *element = elements[i];
       const char *name = element;
+      gboolean excluded = *name == '!' || *name == '-';
 
       if (*name == '!' || *name == '-' || *name == '+')
         name++;
+      if (excluded && is_absent_algorithm_keyword (name))
+        continue;
 
       if (g_ascii_strncasecmp (name, "@SECLEVEL", 9) == 0)
         {
@@ -379,6 +401,18 @@ gsecsock_config_check_groups (const char  *list,
                    "“%s” in the group list “%s” is not a key exchange group this OpenSSL "
                    "knows (for example x25519, x448, P-256, P-384, P-521, ffdhe2048)",
                    names[i], list);
+      ok = FALSE;
+    }
+
+  /* Each name is known, but OpenSSL also refuses a list that names a
+   * group twice (under two names, say "P-256" and "prime256v1"): it would
+   * fail only when applied to each socket, then silently fall back to the
+   * default groups. */
+  if (ok && SSL_CTX_set1_groups_list (ctx, list) != 1)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
+                   "The group list “%s” names a group more than once (a group may have "
+                   "two names, such as P-256 and prime256v1): give each once", list);
       ok = FALSE;
     }
 

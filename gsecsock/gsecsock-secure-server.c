@@ -104,6 +104,7 @@ struct _GSecSockSecureServer
   GSocketListener *listener;      /* NULL before listen() and after stop() */
   GCancellable *cancellable;      /* the accepts and handshakes of this run */
   gboolean accepting;             /* an accept of @listener is pending */
+  GCancellable *accept_cancellable; /* that accept's: listen() restarts it */
   guint accept_failures;          /* in a row */
   GSource *retry_source;          /* accepting again after failures */
 
@@ -257,12 +258,11 @@ handshake_done (GObject      *source,
       close_quietly (sock);
     }
 
-  /* A slot is free. */
-  if (data->run == self->cancellable)
-    {
-      start_waiting (self);
-      maybe_accept (self);
-    }
+  /* A slot is free, whichever run it belonged to: a handshake abandoned by
+   * stop() still counted until now, and may have kept a later run from
+   * accepting. Both calls do nothing when the server is not serving. */
+  start_waiting (self);
+  maybe_accept (self);
   handshake_data_free (data);
 }
 
@@ -339,19 +339,36 @@ retry_accept (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct {
+  GSecSockSecureServer *server;   /* the accept's reference */
+  GCancellable *cancellable;
+} AcceptData;
+
 static void
 accept_done (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  g_autoptr(GSecSockSecureServer) self = user_data;   /* the accept's reference */
+  AcceptData *data = user_data;
+  g_autoptr(GSecSockSecureServer) self = data->server;
+  g_autoptr(GCancellable) cancellable = data->cancellable;
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_free (data);
   connection = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL, &error);
   if (G_SOCKET_LISTENER (source) != self->listener)
     return;                       /* an accept of a stopped run */
+  if (cancellable != self->accept_cancellable)
+    {
+      /* Replaced by listen() (to watch new sockets too); a connection it
+       * got all the same is served. */
+      if (connection != NULL && !take_connection (self, G_IO_STREAM (connection), NULL))
+        g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return;
+    }
   self->accepting = FALSE;
+  g_clear_object (&self->accept_cancellable);
 
   if (connection == NULL)
     {
@@ -364,7 +381,10 @@ accept_done (GObject      *source,
         {
           self->retry_source = g_timeout_source_new (ACCEPT_RETRY_DELAY_MS);
           g_source_set_static_name (self->retry_source, "GSecSockSecureServer retry accept");
-          g_source_set_callback (self->retry_source, retry_accept, self, NULL);
+          /* The server keeps itself alive while it listens: the retry
+           * holds the reference the accept held. */
+          g_source_set_callback (self->retry_source, retry_accept, g_object_ref (self),
+                                 g_object_unref);
           g_source_attach (self->retry_source, self->main_context);
           return;
         }
@@ -389,16 +409,20 @@ accept_done (GObject      *source,
 static void
 maybe_accept (GSecSockSecureServer *self)
 {
+  AcceptData *data;
   gboolean pushed;
 
   if (self->listener == NULL || self->accepting || self->retry_source != NULL ||
       slots_full (self) || !g_queue_is_empty (&self->waiting))
     return;
 
+  data = g_new0 (AcceptData, 1);
+  data->server = g_object_ref (self);
+  data->cancellable = g_cancellable_new ();
   self->accepting = TRUE;
+  self->accept_cancellable = g_object_ref (data->cancellable);
   pushed = push_main_context (self);
-  g_socket_listener_accept_async (self->listener, self->cancellable, accept_done,
-                                  g_object_ref (self));
+  g_socket_listener_accept_async (self->listener, data->cancellable, accept_done, data);
   pop_main_context (self, pushed);
 }
 
@@ -673,6 +697,14 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
   for (guint i = 0; i < sockets->len; i++)
     if (!g_socket_listener_add_socket (self->listener, g_ptr_array_index (sockets, i), NULL, error))
       return 0;
+  /* A pending accept watches only the sockets it started with: start
+   * another, which watches these too. */
+  if (self->accepting)
+    {
+      g_cancellable_cancel (self->accept_cancellable);
+      g_clear_object (&self->accept_cancellable);
+      self->accepting = FALSE;
+    }
 
   self->port = socket_port (g_ptr_array_index (sockets, 0));
   g_object_freeze_notify (G_OBJECT (self));
@@ -746,6 +778,11 @@ gsecsock_secure_server_stop (GSecSockSecureServer *self)
       g_clear_object (&self->listener);
     }
   self->accepting = FALSE;
+  if (self->accept_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->accept_cancellable);
+      g_clear_object (&self->accept_cancellable);
+    }
   self->accept_failures = 0;
   if (self->retry_source != NULL)
     {

@@ -89,6 +89,10 @@ struct _GSecSockSecureSocketContext
   GHashTable *sni_contexts;
 
   GHashTable *sessions;         /* session key → SSL_SESSION*, clients only */
+  /* Servers: bumped whenever what verifying a client depends on changes.
+   * It is part of the session ID context, which every session and ticket
+   * carries and must match to be resumed. */
+  guint session_generation;
 };
 
 G_DEFINE_FINAL_TYPE (GSecSockSecureSocketContext, gsecsock_secure_socket_context, G_TYPE_OBJECT)
@@ -143,6 +147,7 @@ first_password_wins (GSignalInvocationHint *hint,
 static int socket_ex_index = -1;
 static int context_ex_index = -1;
 static int session_key_ex_index = -1;
+static int sid_generation_ex_index = -1;
 
 static void
 free_session_key (void *parent, void *ptr, CRYPTO_EX_DATA *ad,
@@ -162,6 +167,8 @@ init_ex_indexes (void)
       session_key_ex_index = SSL_get_ex_new_index (0, "gsecsock session key", NULL, NULL,
                                                    free_session_key);
       context_ex_index = SSL_CTX_get_ex_new_index (0, "gsecsock context", NULL, NULL, NULL);
+      sid_generation_ex_index = SSL_get_ex_new_index (0, "gsecsock session generation",
+                                                      NULL, NULL, NULL);
       g_once_init_leave (&initialised, 1);
     }
 }
@@ -272,6 +279,29 @@ select_alpn (SSL *ssl, const unsigned char **out, unsigned char *outlen,
   return SSL_TLSEXT_ERR_OK;
 }
 
+/* ---- Server sessions ---------------------------------------------------- */
+
+static void
+session_id_context_for (guint          generation,
+                        unsigned char *sid_ctx,
+                        unsigned int  *len)
+{
+  *len = (unsigned int) g_snprintf ((char *) sid_ctx, SSL_MAX_SID_CTX_LENGTH,
+                                    "gsecsock:%u", generation);
+}
+
+/* Servers: the SSL_CTX's session ID context, copied by each new SSL. Lock
+ * held (or construction). */
+static void
+set_server_session_id_context_locked (GSecSockSecureSocketContext *self)
+{
+  unsigned char sid_ctx[SSL_MAX_SID_CTX_LENGTH];
+  unsigned int len;
+
+  session_id_context_for (self->session_generation, sid_ctx, &len);
+  SSL_CTX_set_session_id_context (self->ssl_ctx, sid_ctx, len);
+}
+
 /* ---- SNI virtual hosting (servers) -------------------------------------- */
 
 static int sni_ex_index = -1;
@@ -346,6 +376,7 @@ select_sni_context (SSL *ssl, int *alert, void *arg)
   GSecSockSecureSocketContext *previous;
   const char *name = SSL_get_servername (ssl, TLSEXT_NAMETYPE_host_name);
   X509_STORE *store = NULL;
+  int security_level;
 
   /* After a switch (a second ClientHello, after a HelloRetryRequest),
    * OpenSSL calls the chosen context's callback: the names are the main
@@ -373,6 +404,9 @@ select_sni_context (SSL *ssl, int *alert, void *arg)
   SSL_get0_verify_cert_store (ssl, &store);
   if (store != NULL)
     X509_STORE_up_ref (store);
+  /* The security level is part of those settings too, and OpenSSL checks
+   * client certificates (key sizes, signatures) at that level. */
+  security_level = SSL_get_security_level (ssl);
   if (SSL_set_SSL_CTX (ssl, chosen->ssl_ctx) == NULL)
     {
       X509_STORE_free (store);
@@ -382,6 +416,17 @@ select_sni_context (SSL *ssl, int *alert, void *arg)
     }
   if (store != NULL)
     SSL_set0_verify_cert_store (ssl, store);   /* takes our reference */
+  SSL_set_security_level (ssl, security_level);
+  /* And the session ID context, which tells which sessions may be
+   * resumed: the main context's, as when the socket was created. */
+  {
+    unsigned char sid_ctx[SSL_MAX_SID_CTX_LENGTH];
+    unsigned int len;
+
+    session_id_context_for (GPOINTER_TO_UINT (SSL_get_ex_data (ssl, sid_generation_ex_index)),
+                            sid_ctx, &len);
+    SSL_set_session_id_context (ssl, sid_ctx, len);
+  }
 
   previous = SSL_get_ex_data (ssl, get_sni_ex_index ());
   SSL_set_ex_data (ssl, get_sni_ex_index (), chosen);   /* our reference */
@@ -515,6 +560,13 @@ static void
 forget_sessions_locked (GSecSockSecureSocketContext *self)
 {
   g_hash_table_remove_all (self->sessions);
+  if (self->mode == GSECSOCK_MODE_SERVER)
+    {
+      /* OpenSSL's server cache and the tickets clients hold: sessions of
+       * an earlier generation no longer match. */
+      self->session_generation++;
+      set_server_session_id_context_locked (self);
+    }
 }
 
 static void
@@ -600,10 +652,15 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
   SSL_set1_verify_cert_store (ssl, self->trust_store);
-  /* Validated when set: cannot fail for a known name. */
+  /* Validated as a whole when set (set_groups()): cannot fail. */
   if (self->groups != NULL && !SSL_set1_groups_list (ssl, self->groups))
-    ERR_clear_error ();
+    {
+      ERR_clear_error ();
+      g_warning ("OpenSSL refused the key exchange groups “%s”: this socket uses the "
+                 "default groups", self->groups);
+    }
   gsecsock_config_attach_chain (ssl, self->chain_certificates);
+  SSL_set_ex_data (ssl, sid_generation_ex_index, GUINT_TO_POINTER (self->session_generation));
   if (self->mode == GSECSOCK_MODE_SERVER && self->client_ca_names != NULL)
     SSL_set_client_CA_list (ssl, SSL_dup_CA_list (self->client_ca_names));
   g_mutex_unlock (&self->lock);
@@ -648,8 +705,7 @@ gsecsock_secure_socket_context_constructed (GObject *object)
 
   if (self->mode == GSECSOCK_MODE_SERVER)
     {
-      static const unsigned char sid_ctx[] = "gsecsock";
-      SSL_CTX_set_session_id_context (self->ssl_ctx, sid_ctx, sizeof sid_ctx - 1);
+      set_server_session_id_context_locked (self);
       SSL_CTX_set_alpn_select_cb (self->ssl_ctx, select_alpn, self);
       SSL_CTX_set_tlsext_servername_callback (self->ssl_ctx, select_sni_context);
       SSL_CTX_set_tlsext_servername_arg (self->ssl_ctx, self);
@@ -2049,8 +2105,10 @@ gsecsock_secure_socket_context_set_min_protocol_version (GSecSockSecureSocketCon
   if (self->min_version == version || !check_version_range (version, self->max_version) ||
       !check_versions_allowed (self, version, self->max_version))
     return;
+  g_mutex_lock (&self->lock);
   self->min_version = version;
   apply_protocol_versions (self);
+  g_mutex_unlock (&self->lock);
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_PROTOCOL_VERSION]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOLS]);
@@ -2093,8 +2151,10 @@ gsecsock_secure_socket_context_set_max_protocol_version (GSecSockSecureSocketCon
   if (self->max_version == version || !check_version_range (self->min_version, version) ||
       !check_versions_allowed (self, self->min_version, version))
     return;
+  g_mutex_lock (&self->lock);
   self->max_version = version;
   apply_protocol_versions (self);
+  g_mutex_unlock (&self->lock);
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_PROTOCOL_VERSION]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROTOCOLS]);
@@ -2169,16 +2229,14 @@ gsecsock_secure_socket_context_set_protocols (GSecSockSecureSocketContext  *self
   old_protocols = gsecsock_secure_socket_context_get_protocols (self);
   g_object_freeze_notify (object);
   if (self->min_version != min)
-    {
-      self->min_version = min;
-      g_object_notify_by_pspec (object, properties[PROP_MIN_PROTOCOL_VERSION]);
-    }
+    g_object_notify_by_pspec (object, properties[PROP_MIN_PROTOCOL_VERSION]);
   if (self->max_version != max)
-    {
-      self->max_version = max;
-      g_object_notify_by_pspec (object, properties[PROP_MAX_PROTOCOL_VERSION]);
-    }
+    g_object_notify_by_pspec (object, properties[PROP_MAX_PROTOCOL_VERSION]);
+  g_mutex_lock (&self->lock);
+  self->min_version = min;
+  self->max_version = max;
   apply_protocol_versions (self);
+  g_mutex_unlock (&self->lock);
   if (gsecsock_secure_socket_context_get_protocols (self) != old_protocols)
     g_object_notify_by_pspec (object, properties[PROP_PROTOCOLS]);
   g_object_thaw_notify (object);
@@ -2299,10 +2357,14 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
     return FALSE;
   if (ciphers == NULL)
     default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, FALSE);
+  /* SSL_new() copies the SSL_CTX's cipher lists, which this replaces (and
+   * frees): not while another thread creates a socket. */
+  g_mutex_lock (&self->lock);
   if (!SSL_CTX_set_cipher_list (self->ssl_ctx, ciphers != NULL ? ciphers : default_list))
     {
       g_autofree char *reason = openssl_reason ();
 
+      g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
                    "OpenSSL refused the cipher list “%s”: %s",
                    ciphers != NULL ? ciphers : default_list, reason);
@@ -2312,7 +2374,6 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
   self->cipher_list = g_strdup (ciphers);
   /* A resumed session would keep its cipher, which the new list may not
    * allow. */
-  g_mutex_lock (&self->lock);
   forget_sessions_locked (self);
   g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CIPHER_LIST]);
@@ -2366,10 +2427,12 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
     return FALSE;
   if (ciphersuites == NULL)
     default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, TRUE);
+  g_mutex_lock (&self->lock);   /* see set_cipher_list() */
   if (!SSL_CTX_set_ciphersuites (self->ssl_ctx, ciphersuites != NULL ? ciphersuites : default_list))
     {
       g_autofree char *reason = openssl_reason ();
 
+      g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
                    "OpenSSL refused the TLS 1.3 cipher suites “%s”: %s",
                    ciphersuites != NULL ? ciphersuites : default_list, reason);
@@ -2377,7 +2440,6 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
     }
   g_free (self->ciphersuites);
   self->ciphersuites = g_strdup (ciphersuites);
-  g_mutex_lock (&self->lock);
   forget_sessions_locked (self);
   g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CIPHERSUITES]);
@@ -2655,8 +2717,8 @@ gsecsock_secure_socket_context_set_use_sslkeylogfile (GSecSockSecureSocketContex
  * Clients name the server they want in their ClientHello (the TLS Server
  * Name Indication extension). When a socket of @self receives a name that
  * a per-name context serves, it presents that context's certificate (with
- * its chain) and applies that context's ALPN protocols and security
- * level; everything else (the protocol versions, the client-certificate
+ * its chain) and applies that context's ALPN protocols; everything else
+ * (the protocol versions, the security level, the client-certificate
  * policy and the trust it verifies client certificates against, the
  * signals) stays that of @self, and
  * [method@GSecSock.SecureSocket.get_context] still returns @self. A client
@@ -2790,7 +2852,7 @@ gsecsock_secure_socket_context_remove_sni_context (GSecSockSecureSocketContext *
  * [method@GSecSock.SecureSocketContext.add_sni_context] (exact name first,
  * then a wildcard).
  *
- * Returns: (transfer none) (nullable): the context, or %NULL if @self's
+ * Returns: (transfer full) (nullable): the context, or %NULL if @self's
  *   own certificate would be presented
  */
 GSecSockSecureSocketContext *
@@ -2802,8 +2864,11 @@ gsecsock_secure_socket_context_lookup_sni_context (GSecSockSecureSocketContext *
   g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
   g_return_val_if_fail (server_name != NULL, NULL);
 
+  /* A reference: another thread may remove the entry meanwhile. */
   g_mutex_lock (&self->lock);
   found = sni_lookup_locked (self, server_name);
+  if (found != NULL)
+    g_object_ref (found);
   g_mutex_unlock (&self->lock);
   return found;
 }

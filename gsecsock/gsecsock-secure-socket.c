@@ -2942,7 +2942,10 @@ setup_ssl (GSecSockSecureSocket  *self,
       switch (gsecsock_secure_socket_context_get_client_auth (self->context))
         {
         case GSECSOCK_CLIENT_AUTH_REQUIRE:
+          /* From this one reading of the policy, not from verify-peer read
+           * earlier: another thread may have changed both in between. */
           mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+          self->verify.verify_peer = TRUE;
           break;
         case GSECSOCK_CLIENT_AUTH_REQUEST:
           /* Ask; a certificate that is sent must pass verification (or a

@@ -489,6 +489,18 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
     }
 
   state->verified = ok > 0 && state->errors == 0;
+
+  /* A server resumes sessions without verifying the client again: one
+   * whose certificate had problems (let through by a verify-certificate
+   * handler) must never be resumed. Its session ID context (which its
+   * ticket or cache entry carries) then matches no socket's. */
+  if (ok > 0 && state->errors != 0 && ssl != NULL && SSL_is_server (ssl) &&
+      SSL_get_session (ssl) != NULL)
+    {
+      static const unsigned char unresumable[] = "gsecsock:unverified";
+
+      SSL_SESSION_set1_id_context (SSL_get_session (ssl), unresumable, sizeof unresumable - 1);
+    }
   return ok;
 }
 

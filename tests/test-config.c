@@ -559,6 +559,9 @@ test_groups_rejects (Fixture       *f,
   static const BadList cases[] = {
     { "x25519:P-255", { "“P-255”", "not a key exchange group", NULL } },
     { "curve25519", { "“curve25519”", NULL } },
+    /* Each name is known, but OpenSSL refuses the list: it must not be
+     * accepted, to be ignored by every socket. */
+    { "P-256:prime256v1", { "more than once", NULL } },
     { "", { "empty", NULL } },
   };
   GSecSockSecureSocketContext *ctx = f->env.client_ctx;
@@ -575,6 +578,28 @@ test_groups_rejects (Fixture       *f,
         test_assert_message_contains (error, cases[i].message[j]);
       g_clear_error (&error);
       g_assert_cmpstr (gsecsock_secure_socket_context_get_groups (ctx), ==, "x25519:P-256:ffdhe2048");
+    }
+}
+
+/* Excluding what this OpenSSL does not have is right, and common in
+ * configurations copied from elsewhere. */
+static void
+test_cipher_list_legacy_exclusions (Fixture       *f,
+                                    gconstpointer  data)
+{
+  static const char * const lists[] = {
+    "HIGH:!aNULL:!MD5:!RC4",
+    "DEFAULT:!3DES:!DES:!IDEA:!SEED",
+    "HIGH:!EXPORT:!LOW:!MEDIUM:-kECDH",
+  };
+  GSecSockSecureSocketContext *ctx = f->env.client_ctx;
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (gsecsock_secure_socket_context_set_cipher_list (ctx, lists[i], &error));
+      g_assert_no_error (error);
     }
 }
 
@@ -746,6 +771,7 @@ main (int argc, char **argv)
   ADD ("/config/security-level", test_security_level_property);
   ADD ("/config/cipher-list/negotiated", test_cipher_list_negotiated);
   ADD ("/config/cipher-list/rejects", test_cipher_list_rejects);
+  ADD ("/config/cipher-list/legacy-exclusions", test_cipher_list_legacy_exclusions);
   ADD ("/config/ciphersuites/negotiated", test_ciphersuites_negotiated);
   ADD ("/config/ciphersuites/rejects", test_ciphersuites_rejects);
   ADD ("/config/groups/loopback", test_groups_loopback);

@@ -348,6 +348,33 @@ test_server_side (Fixture       *f,
                    GSECSOCK_CERTIFICATE_STATUS_TRUSTED);
 }
 
+/* A server's sessions are not resumed past a revocation check turned on
+ * since: without a CRL, the client is refused (fail closed). */
+static void
+test_server_side_resumption (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = test_make_client_context_with_certificate ("client-chain.pem", "client.key");
+  g_autoptr(GError) error = NULL;
+  char buf[4];
+
+  gsecsock_secure_socket_context_set_use_system_trust (f->env.server_ctx, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (f->env.server_ctx, test_pki_path ("ca.pem"), &error));
+  gsecsock_secure_socket_context_set_verify_peer (f->env.server_ctx, TRUE);
+
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  test_write_all (G_IO_STREAM (f->pair.server), "ping", 4);   /* the client takes its ticket */
+  test_read_exact (G_IO_STREAM (f->pair.client), buf, 4);
+
+  gsecsock_secure_socket_context_set_check_revocation (f->env.server_ctx, GSECSOCK_REVOCATION_CHECK_CHAIN);
+  test_tls_pair_clear (&f->pair);
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.server));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -368,6 +395,7 @@ main (int argc, char **argv)
   ADD ("/revocation/bad-files", test_bad_files);
   ADD ("/revocation/resumption", test_resumption);
   ADD ("/revocation/server-side", test_server_side);
+  ADD ("/revocation/server-side-resumption", test_server_side_resumption);
 
   return g_test_run ();
 }

@@ -24,6 +24,19 @@ typedef struct {
   GSubprocess *proc;
 } Fixture;
 
+
+/* lookup_sni_context() returns a new reference. */
+static void
+assert_sni_lookup (GSecSockSecureSocketContext *ctx,
+                   const char                  *name,
+                   GSecSockSecureSocketContext *expected)
+{
+  g_autoptr(GSecSockSecureSocketContext) found =
+    gsecsock_secure_socket_context_lookup_sni_context (ctx, name);
+
+  g_assert_true (found == expected);
+}
+
 static gboolean
 on_accepted_count (GSecSockSecureServer *server,
                    GSecSockSecureSocket *sock,
@@ -671,6 +684,45 @@ test_stop (Fixture       *f,
   }
 }
 
+/* stop() while a handshake holds the only slot, then listen again at
+ * once: the abandoned handshake frees its slot for the new run. */
+static void
+test_stop_relisten_at_once (Fixture       *f,
+                            gconstpointer  data)
+{
+  guint16 port = listen_loopback (f);
+  g_autoptr(GSocketConnection) idle = tcp_connect ("127.0.0.1", port);
+  g_autoptr(GSecSockSecureSocket) client = NULL;
+  TestOp op = { 0 };
+
+  gsecsock_secure_server_set_max_handshakes (f->server, 1);
+  test_wait_until (f->env.context, gsecsock_secure_server_get_n_handshakes (f->server) == 1);
+  gsecsock_secure_server_stop (f->server);
+  port = listen_loopback (f);
+
+  client = tls_connect (f, f->env.client_ctx, "127.0.0.1", port, "127.0.0.1", &op);
+  g_assert_no_error (op.error);
+  test_wait_until (f->env.context, f->incoming->len == 1);
+  test_op_clear (&op);
+}
+
+/* A second listen() while an accept is pending: its port is served too. */
+static void
+test_listen_second_port (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocket) client = NULL;
+  TestOp op = { 0 };
+  guint16 first = listen_loopback (f);
+  guint16 second = listen_loopback (f);
+
+  g_assert_cmpuint (first, !=, second);
+  client = tls_connect (f, f->env.client_ctx, "127.0.0.1", second, "127.0.0.1", &op);
+  g_assert_no_error (op.error);
+  test_wait_until (f->env.context, f->incoming->len == 1);
+  test_op_clear (&op);
+}
+
 static gpointer
 listen_in_thread (gpointer data)
 {
@@ -835,6 +887,12 @@ trust_test_ca (GSecSockSecureSocketContext *ctx)
 static guint n_server_verify;
 
 static gboolean
+on_server_verify_accept_all (void)
+{
+  return TRUE;
+}
+
+static gboolean
 on_server_verify (GSecSockSecureSocketContext *ctx,
                   GSecSockSecureSocket        *sock,
                   GSecSockCertificate         *certificate,
@@ -921,6 +979,68 @@ test_client_auth_require (Fixture       *f,
   test_wait_until (f->env.context, f->incoming->len == 1);
   g_assert_nonnull (gsecsock_secure_socket_get_peer_certificate (g_ptr_array_index (f->incoming, 0)));
   test_op_clear (&op);
+}
+
+/* One connection that lets the client take its TLS 1.3 session ticket;
+ * returns whether the handshake succeeded (the server's socket is the last
+ * of f->incoming). */
+static gboolean
+connect_and_exchange (Fixture                     *f,
+                      GSecSockSecureSocketContext *client_ctx,
+                      guint16                      port)
+{
+  g_autoptr(GSecSockSecureSocket) client = NULL;
+  guint n_incoming = f->incoming->len;
+  guint n_failed = f->failed->len;
+  gboolean ok;
+  TestOp op = { 0 };
+  char buf[4];
+
+  client = tls_connect (f, client_ctx, "127.0.0.1", port, "127.0.0.1", &op);
+  test_wait_until (f->env.context, f->incoming->len + f->failed->len > n_incoming + n_failed);
+  ok = f->incoming->len > n_incoming;
+  if (ok)
+    {
+      test_write_all (g_ptr_array_index (f->incoming, f->incoming->len - 1), "ping", 4);
+      test_read_exact (G_IO_STREAM (client), buf, 4);
+    }
+  test_op_clear (&op);
+  return ok;
+}
+
+/* A session is never resumed past what the server asks for now: not after
+ * client-auth became REQUIRE, not when the certificate it was made with
+ * had problems that a handler let through. */
+static void
+test_client_auth_no_stale_resumption (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) with_untrusted =
+    test_make_client_context_with_certificate ("client-other-chain.pem", "client-other.key");
+  GSecSockSecureSocket *last;
+  guint16 port;
+
+  gsecsock_secure_socket_context_set_client_auth (f->env.server_ctx, GSECSOCK_CLIENT_AUTH_REQUEST);
+  trust_test_ca (f->env.server_ctx);
+  port = listen_loopback (f);
+
+  /* Without a certificate: resumable while REQUEST holds. */
+  g_assert_true (connect_and_exchange (f, f->env.client_ctx, port));
+  g_assert_true (connect_and_exchange (f, f->env.client_ctx, port));
+  g_assert_true (gsecsock_secure_socket_get_session_reused (g_ptr_array_index (f->incoming, 1)));
+  gsecsock_secure_socket_context_set_client_auth (f->env.server_ctx, GSECSOCK_CLIENT_AUTH_REQUIRE);
+  g_assert_false (connect_and_exchange (f, f->env.client_ctx, port));
+  g_assert_cmpuint (f->failed->len, ==, 1);
+
+  /* A certificate let through by a handler: never resumed, never trusted. */
+  gsecsock_secure_socket_context_set_client_auth (f->env.server_ctx, GSECSOCK_CLIENT_AUTH_REQUEST);
+  g_signal_connect (f->env.server_ctx, "verify-certificate", G_CALLBACK (on_server_verify_accept_all), NULL);
+  g_assert_true (connect_and_exchange (f, with_untrusted, port));
+  g_assert_true (connect_and_exchange (f, with_untrusted, port));
+  last = g_ptr_array_index (f->incoming, f->incoming->len - 1);
+  g_assert_false (gsecsock_secure_socket_get_session_reused (last));
+  g_assert_cmpint (gsecsock_secure_socket_get_certificate_status (last), ==,
+                   GSECSOCK_CERTIFICATE_STATUS_UNTRUSTED_SIGNERS);
 }
 
 /* ---- SNI virtual hosting ------------------------------------------------ */
@@ -1046,10 +1166,10 @@ test_sni_wildcard (Fixture       *f,
   guint16 port;
 
   alpha = add_virtual_hosts (f->env.server_ctx, &beta);
-  g_assert_true (gsecsock_secure_socket_context_lookup_sni_context (f->env.server_ctx, "www.Beta.Test") == beta);
-  g_assert_true (gsecsock_secure_socket_context_lookup_sni_context (f->env.server_ctx, "ALPHA.TEST") == alpha);
-  g_assert_null (gsecsock_secure_socket_context_lookup_sni_context (f->env.server_ctx, "a.b.beta.test"));
-  g_assert_null (gsecsock_secure_socket_context_lookup_sni_context (f->env.server_ctx, "x.alpha.test"));
+  assert_sni_lookup (f->env.server_ctx, "www.Beta.Test", beta);
+  assert_sni_lookup (f->env.server_ctx, "ALPHA.TEST", alpha);
+  assert_sni_lookup (f->env.server_ctx, "a.b.beta.test", NULL);
+  assert_sni_lookup (f->env.server_ctx, "x.alpha.test", NULL);
   port = listen_loopback (f);
 
   subject = sni_connect (f, port, "www.beta.test", TRUE, &name);
@@ -1102,12 +1222,12 @@ test_sni_misuse (void)
       g_test_message ("“%s”: %s", bad_names[i], error->message);
       g_clear_error (&error);
     }
-  g_assert_null (gsecsock_secure_socket_context_lookup_sni_context (main_ctx, "alpha.test"));
+  assert_sni_lookup (main_ctx, "alpha.test", NULL);
 
   /* International names are kept in their ASCII form. */
   g_assert_true (gsecsock_secure_socket_context_add_sni_context (main_ctx, "bücher.test", alpha, &error));
   g_assert_no_error (error);
-  g_assert_true (gsecsock_secure_socket_context_lookup_sni_context (main_ctx, "xn--bcher-kva.test") == alpha);
+  assert_sni_lookup (main_ctx, "xn--bcher-kva.test", alpha);
 
   /* No nesting (and so no cycles). */
   g_assert_false (gsecsock_secure_socket_context_add_sni_context (alpha, "x.test", main_ctx, &error));
@@ -1446,12 +1566,15 @@ main (int   argc,
   ADD ("/server/limits/add-connection-waits", test_add_connection_waits);
   ADD ("/server/accepted/takes-over", test_accepted_takes_over);
   ADD ("/server/stop", test_stop);
+  ADD ("/server/stop/relisten-at-once", test_stop_relisten_at_once);
+  ADD ("/server/listen/second-port", test_listen_second_port);
   ADD ("/server/other-main-context", test_other_main_context);
   ADD ("/server/reuse-address/port-in-use", test_port_in_use);
   ADD ("/server/reuse-address/time-wait", test_reuse_after_time_wait);
   g_test_add_func ("/server/client-auth/property", test_client_auth_property);
   ADD ("/server/client-auth/request", test_client_auth_request);
   ADD ("/server/client-auth/require", test_client_auth_require);
+  ADD ("/server/client-auth/no-stale-resumption", test_client_auth_no_stale_resumption);
   ADD ("/server/sni/two-names", test_sni_two_names);
   ADD ("/server/sni/wildcard", test_sni_wildcard);
   g_test_add_func ("/server/sni/misuse", test_sni_misuse);
