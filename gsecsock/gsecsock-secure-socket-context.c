@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -93,6 +94,9 @@ struct _GSecSockSecureSocketContext
    * It is part of the session ID context, which every session and ticket
    * carries and must match to be resumed. */
   guint session_generation;
+  gboolean made_sockets;        /* sessions may exist: changes must retire them */
+  gboolean own_ticket_keys;     /* the application set the ticket key */
+  gint64 ticket_key_created;    /* monotonic µs, for our rotation */
 };
 
 G_DEFINE_FINAL_TYPE (GSecSockSecureSocketContext, gsecsock_secure_socket_context, G_TYPE_OBJECT)
@@ -300,6 +304,135 @@ set_server_session_id_context_locked (GSecSockSecureSocketContext *self)
 
   session_id_context_for (self->session_generation, sid_ctx, &len);
   SSL_CTX_set_session_id_context (self->ssl_ctx, sid_ctx, len);
+}
+
+/* ---- Session tickets (servers) ------------------------------------------ */
+
+/* OpenSSL's ticket key: a 16-byte name, a 32-byte HMAC secret and a 32-byte
+ * AES-256 key. */
+#define TICKET_KEY_SIZE 80
+/* How long our own key protects new tickets before a new one replaces it. */
+#define TICKET_KEY_ROTATION_USEC (G_GINT64_CONSTANT (12) * 3600 * G_USEC_PER_SEC)
+
+/* Installs @key (TICKET_KEY_SIZE bytes) as the ticket key. Lock held. */
+static void
+use_ticket_key_locked (GSecSockSecureSocketContext *self,
+                       guint8                      *key)
+{
+  if (SSL_CTX_set_tlsext_ticket_keys (self->ssl_ctx, key, TICKET_KEY_SIZE) != 1)
+    g_error ("OpenSSL refused a session ticket key");
+  OPENSSL_cleanse (key, TICKET_KEY_SIZE);
+  self->ticket_key_created = g_get_monotonic_time ();
+}
+
+static void
+rotate_own_ticket_key_locked (GSecSockSecureSocketContext *self)
+{
+  guint8 key[TICKET_KEY_SIZE];
+
+  if (RAND_bytes (key, sizeof key) != 1)
+    g_error ("OpenSSL could not generate a session ticket key");
+  use_ticket_key_locked (self, key);
+}
+
+/* Before each new server socket: our own key is replaced when old. */
+static void
+maybe_rotate_ticket_key_locked (GSecSockSecureSocketContext *self)
+{
+  if (self->mode == GSECSOCK_MODE_SERVER && !self->own_ticket_keys &&
+      g_get_monotonic_time () - self->ticket_key_created >= TICKET_KEY_ROTATION_USEC)
+    rotate_own_ticket_key_locked (self);
+}
+
+/**
+ * gsecsock_secure_socket_context_set_session_ticket_keys:
+ * @self: a server context
+ * @keys: (nullable): an 80-byte key (a 16-byte name, a 32-byte HMAC
+ *   secret and a 32-byte AES key), or %NULL to go back to a key of the
+ *   context's own
+ * @error: return location for a #GError
+ *
+ * Sets the key that protects the session tickets a server hands out, so
+ * that clients can resume their sessions (TLS 1.3 and 1.2) on another
+ * server: every server of a farm behind a load balancer gets the same key,
+ * and a client resumes on whichever server it reaches.
+ *
+ * Generate keys with a cryptographic random generator (for example
+ * `openssl rand 80`), keep them as secret as the servers' private keys and
+ * replace them at least daily, on every server at about the same time:
+ * whoever holds a key can decrypt the sessions it protected. Tickets made
+ * with a replaced key no longer resume (those clients make a full
+ * handshake once).
+ *
+ * Servers of a farm must also be configured alike before their first
+ * connection (same certificate verification settings), since a session is
+ * only resumed under the settings that verified it.
+ *
+ * Without a key of its own, a context makes a random key and replaces it
+ * every 12 hours. gsecsock does not keep @keys: OpenSSL copies it.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set to
+ *   %GSECSOCK_ERROR_INVALID_SETTING if @keys is not 80 bytes, or
+ *   %GSECSOCK_ERROR_MISUSE on a client context
+ */
+gboolean
+gsecsock_secure_socket_context_set_session_ticket_keys (GSecSockSecureSocketContext  *self,
+                                                        GBytes                       *keys,
+                                                        GError                      **error)
+{
+  guint8 key[TICKET_KEY_SIZE];
+
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->mode != GSECSOCK_MODE_SERVER)
+    {
+      g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
+                           "Session ticket keys are for server contexts: clients only "
+                           "keep the tickets they are given");
+      return FALSE;
+    }
+  if (keys != NULL && g_bytes_get_size (keys) != TICKET_KEY_SIZE)
+    {
+      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
+                   "A session ticket key is %d bytes (a 16-byte name, a 32-byte HMAC "
+                   "secret, a 32-byte AES key); got %" G_GSIZE_FORMAT " bytes",
+                   TICKET_KEY_SIZE, g_bytes_get_size (keys));
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  self->own_ticket_keys = keys != NULL;
+  if (keys != NULL)
+    {
+      memcpy (key, g_bytes_get_data (keys, NULL), TICKET_KEY_SIZE);
+      use_ticket_key_locked (self, key);
+    }
+  else
+    rotate_own_ticket_key_locked (self);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * gsecsock_secure_socket_context_rotate_session_ticket_keys:
+ * @self: a server context using a key of its own
+ *
+ * Replaces the context's own session ticket key now (it is otherwise
+ * replaced every 12 hours): tickets handed out before no longer resume.
+ * Does nothing when a key was set with
+ * [method@GSecSock.SecureSocketContext.set_session_ticket_keys] (rotate it
+ * by setting a new one).
+ */
+void
+gsecsock_secure_socket_context_rotate_session_ticket_keys (GSecSockSecureSocketContext *self)
+{
+  g_return_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self));
+
+  g_mutex_lock (&self->lock);
+  if (self->mode == GSECSOCK_MODE_SERVER && !self->own_ticket_keys)
+    rotate_own_ticket_key_locked (self);
+  g_mutex_unlock (&self->lock);
 }
 
 /* ---- SNI virtual hosting (servers) -------------------------------------- */
@@ -560,7 +693,10 @@ static void
 forget_sessions_locked (GSecSockSecureSocketContext *self)
 {
   g_hash_table_remove_all (self->sessions);
-  if (self->mode == GSECSOCK_MODE_SERVER)
+  /* Before the first socket no session exists: configuring a context does
+   * not change its session ID context, so identically configured servers
+   * (a farm sharing ticket keys) resume each other's sessions. */
+  if (self->mode == GSECSOCK_MODE_SERVER && self->made_sockets)
     {
       /* OpenSSL's server cache and the tickets clients hold: sessions of
        * an earlier generation no longer match. */
@@ -648,6 +784,8 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   g_mutex_lock (&self->lock);
   if (self->trust_dirty)
     rebuild_trust_store (self);
+  self->made_sockets = TRUE;
+  maybe_rotate_ticket_key_locked (self);
   ssl = SSL_new (self->ssl_ctx);
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
@@ -707,6 +845,7 @@ gsecsock_secure_socket_context_constructed (GObject *object)
     {
       set_server_session_id_context_locked (self);
       SSL_CTX_set_alpn_select_cb (self->ssl_ctx, select_alpn, self);
+      rotate_own_ticket_key_locked (self);
       SSL_CTX_set_tlsext_servername_callback (self->ssl_ctx, select_sni_context);
       SSL_CTX_set_tlsext_servername_arg (self->ssl_ctx, self);
     }

@@ -79,6 +79,13 @@ void                    gsecsock_secure_socket_context_set_check_revocation (GSe
                                                                              GSecSockRevocationCheck      check);
 
 GSECSOCK_AVAILABLE_IN_ALL
+gboolean gsecsock_secure_socket_context_set_session_ticket_keys    (GSecSockSecureSocketContext  *self,
+                                                                    GBytes                       *keys,
+                                                                    GError                      **error);
+GSECSOCK_AVAILABLE_IN_ALL
+void     gsecsock_secure_socket_context_rotate_session_ticket_keys (GSecSockSecureSocketContext  *self);
+
+GSECSOCK_AVAILABLE_IN_ALL
 GSecSockMode gsecsock_secure_socket_context_get_mode (GSecSockSecureSocketContext *self);
 
 GSECSOCK_AVAILABLE_IN_ALL

@@ -746,6 +746,61 @@ test_resumption (Fixture       *f,
   connect_exchange_close (f, f->env.client_ctx, TRUE);
 }
 
+/* A server farm: servers sharing a session ticket key resume each other's
+ * sessions; another key, or a rotated one, means a full handshake. */
+static void
+test_resumption_shared_ticket_key (Fixture       *f,
+                                   gconstpointer  data)
+{
+  GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
+  g_autoptr(GSecSockSecureSocketContext) server_a = f->env.server_ctx;
+  g_autoptr(GSecSockSecureSocketContext) server_b = test_make_server_context ("server-chain.pem", "server.key");
+  g_autoptr(GSecSockSecureSocketContext) server_c = test_make_server_context ("server-chain.pem", "server.key");
+  g_autoptr(GBytes) key = test_make_random_bytes (80, 42);
+  g_autoptr(GBytes) other_key = test_make_random_bytes (80, 43);
+  g_autoptr(GError) error = NULL;
+
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (server_a, key, &error));
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (server_b, key, &error));
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (server_c, other_key, &error));
+  g_assert_no_error (error);
+
+  connect_exchange_close (f, f->env.client_ctx, FALSE);      /* full, on A */
+  f->env.server_ctx = server_b;
+  connect_exchange_close (f, f->env.client_ctx, TRUE);       /* resumed on B */
+  f->env.server_ctx = server_c;
+  connect_exchange_close (f, f->env.client_ctx, FALSE);      /* C cannot read B's ticket */
+  f->env.server_ctx = server_a;
+  connect_exchange_close (f, f->env.client_ctx, FALSE);      /* nor A read C's */
+
+  /* Back to a key of A's own, then rotated: old tickets stop working. */
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (server_a, NULL, &error));
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
+  connect_exchange_close (f, f->env.client_ctx, TRUE);
+  gsecsock_secure_socket_context_rotate_session_ticket_keys (server_a);
+  connect_exchange_close (f, f->env.client_ctx, FALSE);
+
+  /* The teardown unrefs f->env.server_ctx: it is A again, owned here. */
+  f->env.server_ctx = NULL;
+}
+
+static void
+test_ticket_key_errors (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GBytes) short_key = test_make_random_bytes (48, 1);
+  g_autoptr(GBytes) key = test_make_random_bytes (80, 1);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (gsecsock_secure_socket_context_set_session_ticket_keys (f->env.server_ctx, short_key, &error));
+  g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING);
+  test_assert_message_contains (error, "80 bytes");
+  g_clear_error (&error);
+  g_assert_false (gsecsock_secure_socket_context_set_session_ticket_keys (f->env.client_ctx, key, &error));
+  g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE);
+}
+
 static void
 test_resumption_other_context (Fixture       *f,
                                gconstpointer  data)
@@ -1241,6 +1296,11 @@ main (int argc, char **argv)
   ADD ("/handshake/keylog/sslkeylogfile-not-enabled", test_keylog_sslkeylogfile, GUINT_TO_POINTER (FALSE));
   ADD ("/handshake/resumption/tls13", test_resumption, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
   ADD ("/handshake/resumption/tls12", test_resumption, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
+  ADD ("/handshake/resumption/shared-ticket-key/tls13", test_resumption_shared_ticket_key,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
+  ADD ("/handshake/resumption/shared-ticket-key/tls12", test_resumption_shared_ticket_key,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
+  ADD ("/handshake/resumption/ticket-key-errors", test_ticket_key_errors, NULL);
   ADD ("/handshake/resumption/trust-change/tls13", test_resumption_trust_change, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
   ADD ("/handshake/resumption/trust-change/tls12", test_resumption_trust_change, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
   ADD ("/handshake/resumption/other-context", test_resumption_other_context, NULL);
