@@ -32,6 +32,8 @@ DEPS=(
   gjs
   valac
   curl
+  gnutls-bin
+  groff-base
 )
 
 usage() {
