@@ -54,16 +54,18 @@ step "building and installing into $prefix"
 meson setup "$build" "$srcdir" --prefix="$prefix" --libdir=lib \
   -Dintrospection=disabled -Ddocs=false "$@" >"$work/setup.log" \
   || { cat "$work/setup.log"; exit 1; }
-# Only the library (and what it is generated from): the tests and the demo
-# are not installed, so there is no need to build them here.
-meson compile -C "$build" -j 2 gsecsock-1.0
+# Only what is installed (the library and the command-line tool): the
+# tests and the demo are not, so there is no need to build them here.
+meson compile -C "$build" -j 2 gsecsock-1.0 tools/gsecsock
 meson install -C "$build" --no-rebuild --quiet
 
 step "checking the installed files"
 for f in \
   "$prefix/include/gsecsock-1.0/gsecsock/gsecsock.h" \
   "$prefix/include/gsecsock-1.0/gsecsock/gsecsock-enum-types.h" \
-  "$prefix/lib/pkgconfig/gsecsock-1.0.pc"; do
+  "$prefix/lib/pkgconfig/gsecsock-1.0.pc" \
+  "$prefix/bin/gsecsock" \
+  "$prefix/share/man/man1/gsecsock.1"; do
   [[ -f "$f" ]] || { echo "run.sh: $f was not installed" >&2; exit 1; }
 done
 if [[ -e "$prefix/include/gsecsock-1.0/gsecsock/gsecsock-certificate-private.h" ]]; then
