@@ -222,6 +222,83 @@ close_quietly (GSecSockSecureSocket *sock)
   g_io_stream_close_async (G_IO_STREAM (sock), G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 }
 
+/* After a failed handshake: the alert is on its way, but the client's last
+ * flight may still be unread, and closing a TCP socket with unread data
+ * sends a reset that can overtake the alert. So stop sending, read and
+ * drop what comes until the client closes (at most a short while), then
+ * close. */
+#define LINGER_MS 2000
+
+typedef struct {
+  GSecSockSecureSocket *sock;
+  GInputStream *input;
+  GCancellable *cancellable;
+  GSource *timeout;
+  char buffer[4096];
+} Linger;
+
+static void
+linger_finish (Linger *linger)
+{
+  g_source_destroy (linger->timeout);
+  g_source_unref (linger->timeout);
+  close_quietly (linger->sock);
+  g_object_unref (linger->sock);
+  g_object_unref (linger->cancellable);
+  g_free (linger);
+}
+
+static void
+linger_read_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Linger *linger = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n > 0)
+    {
+      g_input_stream_read_async (linger->input, linger->buffer, sizeof linger->buffer,
+                                 G_PRIORITY_DEFAULT, linger->cancellable, linger_read_cb, linger);
+      return;
+    }
+  linger_finish (linger);
+}
+
+static gboolean
+linger_timeout (gpointer user_data)
+{
+  Linger *linger = user_data;
+
+  g_cancellable_cancel (linger->cancellable);   /* the read ends, then the close */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_after_failure (GSecSockSecureSocket *sock)
+{
+  GIOStream *base = gsecsock_secure_socket_get_base_stream (sock);
+  Linger *linger;
+
+  if (!G_IS_SOCKET_CONNECTION (base) ||
+      !g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)),
+                          FALSE, TRUE, NULL))
+    {
+      close_quietly (sock);
+      return;
+    }
+  linger = g_new0 (Linger, 1);
+  linger->sock = g_object_ref (sock);
+  linger->input = g_io_stream_get_input_stream (base);
+  linger->cancellable = g_cancellable_new ();
+  /* In the server's main context, like the read. */
+  linger->timeout = g_timeout_source_new (LINGER_MS);
+  g_source_set_callback (linger->timeout, linger_timeout, linger, NULL);
+  g_source_attach (linger->timeout, g_main_context_get_thread_default ());
+  g_input_stream_read_async (linger->input, linger->buffer, sizeof linger->buffer,
+                             G_PRIORITY_DEFAULT, linger->cancellable, linger_read_cb, linger);
+}
+
 static void start_waiting (GSecSockSecureServer *self);
 
 static void
@@ -255,7 +332,7 @@ handshake_done (GObject      *source,
     {
       g_debug ("TLS handshake of an incoming connection failed: %s", error->message);
       g_signal_emit (self, signals[SIGNAL_HANDSHAKE_FAILED], 0, sock, error);
-      close_quietly (sock);
+      close_after_failure (sock);
     }
 
   /* A slot is free, whichever run it belonged to: a handshake abandoned by
