@@ -830,7 +830,12 @@ gsecsock_secure_socket_context_constructed (GObject *object)
    * a retried write may come from a different buffer. */
   SSL_CTX_set_mode (self->ssl_ctx,
                     SSL_MODE_ENABLE_PARTIAL_WRITE |
-                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                    /* An idle connection gives its 16 KiB read and write
+                     * buffers back (measured: bench/run.py --only memory:
+                     * ~32 → ~14 KiB per connection; bulk throughput within
+                     * noise, since a busy connection keeps its buffers). */
+                    SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_clear_mode (self->ssl_ctx, SSL_MODE_AUTO_RETRY);
   /* Read whole buffers from the transport: one recv() for a record (or
    * several), rather than one for the header and one for the body. */
