@@ -18,6 +18,7 @@ yourself).
 """
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -85,6 +86,7 @@ def main():
     parser.add_argument('--pki', required=True, help='the test PKI directory (_build/tests/pki)')
     parser.add_argument('--count', type=int, default=300, help='handshakes per round')
     parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument('--json', action='store_true', help='print one JSON object')
     args = parser.parse_args()
 
     def pki(name):
@@ -106,6 +108,13 @@ def main():
         with_handler.append(run_round(make_client_ctx, server_ctx, args.count, True))
 
     a, b = statistics.median(without), statistics.median(with_handler)
+    if args.json:
+        print(json.dumps({'rounds': args.rounds, 'count': args.count,
+                          'no_handler_per_s': round(a, 1), 'handler_per_s': round(b, 1),
+                          'ratio': round(b / a, 4),
+                          'cost_ms_per_handshake': round(1000 / b - 1000 / a, 4),
+                          'emissions_per_handshake': 3}))
+        return
     print(f'sequential full handshakes, client and server in one process, {args.rounds} rounds '
           f'of {args.count}')
     print(f'  no handler:                 {a:7.1f} handshakes/s  ({1000 / a:.2f} ms each)')

@@ -32,6 +32,7 @@ DEPS=(
   gjs
   valac
   curl
+  python3-matplotlib
   gnutls-bin
   groff-base
 )
