@@ -6,11 +6,7 @@
 #define _GNU_SOURCE
 #include "test-utils.h"
 
-#include <signal.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 typedef struct {
   TestEnv env;
@@ -605,13 +601,6 @@ test_cipher_list_legacy_exclusions (Fixture       *f,
 
 /* ---- Against openssl s_server ------------------------------------------- */
 
-static void
-child_setup (gpointer user_data)
-{
-#ifdef __linux__
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-#endif
-}
 
 static void read_line_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -646,17 +635,15 @@ static guint16
 start_s_server (Fixture    *f,
                 const char *group)
 {
-  const char *openssl = g_getenv ("OPENSSL");
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    test_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GRegex) accept_re = g_regex_new ("^ACCEPT (\\S+):([0-9]+)$", G_REGEX_MULTILINE, 0, NULL);
   g_autoptr(GMatchInfo) match = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *port = NULL;
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   f->proc = g_subprocess_launcher_spawn (launcher, &error,
-                                         openssl != NULL && *openssl != '\0' ? openssl : "openssl",
+                                         test_openssl_program (),
                                          "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-rev",
                                          "-cert", test_pki_path ("server.pem"),
                                          "-cert_chain", test_pki_path ("intermediate.pem"),

@@ -4,11 +4,7 @@
 #define _GNU_SOURCE
 #include "test-utils.h"
 
-#include <signal.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 typedef struct {
   TestEnv env;
@@ -42,41 +38,25 @@ fixture_teardown (Fixture       *f,
   test_env_teardown (&f->env);
 }
 
-static void
-child_setup (gpointer user_data)
-{
-#ifdef __linux__
-  /* If the test process dies on a failed assertion, take openssl with it. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-#endif
-}
 
-static const char *
-openssl_binary (void)
-{
-  const char *openssl = g_getenv ("OPENSSL");
-
-  return openssl != NULL && *openssl != '\0' ? openssl : "openssl";
-}
 
 static GSubprocess *
 spawn_openssl (GSubprocessFlags   flags,
                const char       **args)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GSubprocessLauncher) launcher = test_subprocess_launcher_new (flags);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *cmdline = NULL;
   GSubprocess *proc;
 
-  g_ptr_array_add (argv, (gpointer) openssl_binary ());
+  g_ptr_array_add (argv, (gpointer) test_openssl_program ());
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
   cmdline = g_strjoinv (" ", (char **) argv->pdata);
   g_test_message ("spawning: %s", cmdline);
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   return proc;

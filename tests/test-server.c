@@ -5,11 +5,7 @@
 #define _GNU_SOURCE
 #include "test-utils.h"
 
-#include <signal.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 typedef struct {
   TestEnv env;
@@ -1363,14 +1359,6 @@ serve_http (Fixture *f, GSecSockSecureSocket *sock)
   http_read_more (session);
 }
 
-static void
-child_setup (gpointer user_data)
-{
-#ifdef __linux__
-  /* If the test process dies on a failed assertion, take the child with it. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-#endif
-}
 
 typedef struct {
   gboolean done;
@@ -1396,7 +1384,7 @@ run_tool (Fixture     *f,
           const char  *input)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+    test_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GError) error = NULL;
   g_autofree char *cmdline = g_strjoinv (" ", (char **) argv);
@@ -1404,7 +1392,6 @@ run_tool (Fixture     *f,
   char *out;
 
   g_test_message ("running: %s", cmdline);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   /* No proxy between curl and the server. */
   g_subprocess_launcher_unsetenv (launcher, "http_proxy");
   g_subprocess_launcher_unsetenv (launcher, "https_proxy");
@@ -1426,13 +1413,6 @@ run_tool (Fixture     *f,
   return out;
 }
 
-static const char *
-openssl_binary (void)
-{
-  const char *openssl = g_getenv ("OPENSSL");
-
-  return openssl != NULL && *openssl != '\0' ? openssl : "openssl";
-}
 
 static char *
 curl_get (Fixture    *f,
@@ -1507,7 +1487,7 @@ s_client_get (Fixture    *f,
               const char *name)
 {
   g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
-  const char *argv[] = { openssl_binary (), "s_client", "-connect", connect,
+  const char *argv[] = { test_openssl_program (), "s_client", "-connect", connect,
                          "-servername", name, "-verify_hostname", name,
                          "-CAfile", test_pki_path ("ca.pem"), "-verify_return_error",
                          "-quiet", NULL };

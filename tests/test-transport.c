@@ -6,11 +6,7 @@
  * hand-made relay to openssl s_server). */
 #include "test-utils.h"
 
-#include <signal.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 typedef struct {
   TestEnv env;
@@ -493,19 +489,12 @@ relay_send (GSecSockMemoryTransport *transport, gpointer user_data)
     test_write_all (G_IO_STREAM (relay->conn), data, len);
 }
 
-static void
-child_setup (gpointer user_data)
-{
-#ifdef __linux__
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-#endif
-}
 
 static void
 test_memory_transport_s_server (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocessLauncher) launcher = test_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                            G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSecSockMemoryTransport) transport = gsecsock_memory_transport_new ();
@@ -514,15 +503,13 @@ test_memory_transport_s_server (Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *port_text = NULL;
   g_autofree char *answer = NULL;
-  const char *openssl = g_getenv ("OPENSSL") ? g_getenv ("OPENSSL") : "openssl";
   guint16 port = test_find_free_port ("127.0.0.1");
   Relay relay = { transport, NULL, { 0 }, FALSE };
   TestOp op = { 0 };
   TestGuard *guard;
 
   port_text = g_strdup_printf ("127.0.0.1:%u", port);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  proc = g_subprocess_launcher_spawn (launcher, &error, openssl, "s_server", "-accept", port_text,
+  proc = g_subprocess_launcher_spawn (launcher, &error, test_openssl_program (), "s_server", "-accept", port_text,
                                       "-naccept", "1", "-rev", "-quiet",
                                       "-cert", test_pki_path ("server.pem"),
                                       "-cert_chain", test_pki_path ("intermediate.pem"),

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-utils.h"
 
+#include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
 #include <string.h>
 
 void
@@ -823,4 +828,29 @@ test_close_cb (GObject      *source,
   g_assert_false (op->done);
   op->ok = g_io_stream_close_finish (G_IO_STREAM (source), result, &op->error);
   op->done = TRUE;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+#endif
+}
+
+GSubprocessLauncher *
+test_subprocess_launcher_new (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  return launcher;
+}
+
+const char *
+test_openssl_program (void)
+{
+  const char *openssl = g_getenv ("OPENSSL");
+
+  return openssl != NULL && *openssl != '\0' ? openssl : "openssl";
 }

@@ -36,6 +36,14 @@ GSecSockSecureSocketContext *test_make_server_context (const char *chain_name,
 GSecSockSecureSocketContext *test_make_client_context_with_certificate (const char *chain_name,
                                                                         const char *key_name);
 
+/* A launcher for child processes (openssl, curl, ...) that die with the
+ * test process if it aborts on a failed assertion (Linux), so that no
+ * peer is left running. */
+GSubprocessLauncher *test_subprocess_launcher_new (GSubprocessFlags flags);
+
+/* The openssl program to run: $OPENSSL, or "openssl". */
+const char *test_openssl_program (void);
+
 /* Whether ::1 can be bound and connected to (containers without IPv6). */
 gboolean test_ipv6_loopback_available (void);
 
