@@ -568,6 +568,41 @@ test_memory_transport_s_server (Fixture *f, gconstpointer data)
   test_op_clear (&op);
 }
 
+/* The transport's own accounting, without a socket on top. */
+static void
+test_memory_transport_sizes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSecSockMemoryTransport) t = gsecsock_memory_transport_new ();
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (t));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (t));
+  g_autoptr(GBytes) taken = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[8];
+
+  g_assert_cmpuint (gsecsock_memory_transport_get_incoming_size (t), ==, 0);
+  g_assert_false (g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (in)));
+  gsecsock_memory_transport_receive (t, (const guint8 *) "abcdef", 6);
+  g_assert_cmpuint (gsecsock_memory_transport_get_incoming_size (t), ==, 6);
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), buffer, 4, NULL, &error), ==, 4);
+  g_assert_cmpuint (gsecsock_memory_transport_get_incoming_size (t), ==, 2);
+
+  g_assert_cmpint (g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), "xyz", 3, NULL, &error), ==, 3);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gsecsock_memory_transport_get_outgoing_size (t), ==, 3);
+  taken = gsecsock_memory_transport_take_outgoing (t);
+  g_assert_cmpmem (g_bytes_get_data (taken, NULL), g_bytes_get_size (taken), "xyz", 3);
+  g_assert_cmpuint (gsecsock_memory_transport_get_outgoing_size (t), ==, 0);
+
+  /* The rest, then the end. */
+  gsecsock_memory_transport_receive_eof (t);
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), buffer, 8, NULL, &error), ==, 2);
+  g_assert_cmpint (g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), buffer, 8, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  /* The outgoing-ready emission scheduled by the write runs and finds
+   * nothing left. */
+  test_run_context_for (f->env.context, 10);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -582,6 +617,7 @@ main (int argc, char **argv)
   ADD ("starttls/without-verification", &upgrade_no_verification, test_starttls);
   ADD ("starttls/verify-other-name", &upgrade_other_name_fails, test_starttls);
   ADD ("starttls/wrong-buffer", NULL, test_starttls_wrong_buffer);
+  ADD ("memory/sizes", NULL, test_memory_transport_sizes);
   ADD ("memory/pair", NULL, test_memory_transport_pair);
   ADD ("memory/truncation", NULL, test_memory_transport_truncation);
   ADD ("memory/blocking", NULL, test_memory_transport_blocking);
