@@ -8,7 +8,8 @@
 #   demo   install the build dependencies (apt-get, when run as root),
 #          configure, build, and run examples/gsecsock-demo
 #   test   the same setup, then every test: `meson test` over all suites
-#          (with the gi-docgen check when gi-docgen is available), and
+#          (with the gi-docgen check when gi-docgen is available), then
+#          the stages that need their own build (STAGES below), such as
 #          tests/installed/run.sh, which installs the library into a
 #          temporary prefix and uses it from a program outside the tree
 #
@@ -107,10 +108,27 @@ case "$command" in
     meson_status=0
     meson test -C "$BUILDDIR" --print-errorlogs --num-processes "$JOBS" || meson_status=$?
 
+    # Checks that need their own build or tools, after the main suite.
+    # Each is a script that exits non-zero on failure; each counts as one
+    # result in the closing line.
+    stage_args=()
+    $werror && stage_args+=(-Dwerror=true)
+    STAGES=(
+      tests/installed/run.sh
+    )
     installed_status=0
-    installed_args=()
-    $werror && installed_args+=(-Dwerror=true)
-    bash tests/installed/run.sh "${installed_args[@]}" || installed_status=$?
+    stage_passed=0
+    stage_failed=0
+    for stage in "${STAGES[@]}"; do
+      step "running $stage"
+      if bash "$stage" "${stage_args[@]}"; then
+        stage_passed=$((stage_passed + 1))
+      else
+        echo "quickstart: $stage failed" >&2
+        stage_failed=$((stage_failed + 1))
+        installed_status=1
+      fi
+    done
 
     # One closing line over everything that ran: meson's results (from its
     # machine-readable log) plus the installed check.
@@ -134,7 +152,8 @@ except FileNotFoundError:
 print(passed, failed, skipped)
 EOF
     )
-    if [[ $installed_status -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    passed=$((passed + stage_passed))
+    failed=$((failed + stage_failed))
     if [[ $meson_status -ne 0 && $failed -eq 0 ]]; then failed=1; fi
 
     echo
