@@ -116,7 +116,7 @@ case "$command" in
     STAGES=(
       tests/installed/run.sh
     )
-    installed_status=0
+    stages_status=0
     stage_passed=0
     stage_failed=0
     for stage in "${STAGES[@]}"; do
@@ -126,7 +126,7 @@ case "$command" in
       else
         echo "quickstart: $stage failed" >&2
         stage_failed=$((stage_failed + 1))
-        installed_status=1
+        stages_status=1
       fi
     done
 
@@ -162,6 +162,6 @@ EOF
     else
       echo "quickstart: $passed passed, $failed failed"
     fi
-    [[ $meson_status -eq 0 && $installed_status -eq 0 ]]
+    [[ $meson_status -eq 0 && $stages_status -eq 0 ]]
     ;;
 esac
