@@ -38,6 +38,12 @@
  * performs the handshake if [method@GSecSock.SecureSocket.handshake] was not
  * called.
  *
+ * Each write becomes at least one TLS record, with its own header, tag and
+ * transport write. To send several buffers at once (headers and a body, say),
+ * pass them together to [method@Gio.OutputStream.writev_all] or its
+ * asynchronous and pollable forms: what fits in one record (16 KiB) leaves
+ * as one record, without waiting for more data.
+ *
  * OpenSSL runs non-blocking. Asynchronous operations wait on the base
  * stream's pollable sources in the thread-default [struct@GLib.MainContext]
  * of the caller, and never use a thread; synchronous ones block the calling

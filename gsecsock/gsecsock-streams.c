@@ -3,6 +3,8 @@
 
 #include "gsecsock-secure-socket-private.h"
 
+#include <string.h>
+
 /* The input and output streams of a GSecSockSecureSocket. They hold a weak
  * reference: the socket owns them, and a stream that outlives its socket
  * only reports that the connection is closed. Both are pollable, so GIO's
@@ -177,6 +179,65 @@ output_write (GOutputStream  *stream,
   return gsecsock_secure_socket_write (socket, buffer, count, TRUE, cancellable, error);
 }
 
+/* Vectors written together leave as one TLS record where they fit in one:
+ * each record costs a header, an AEAD tag and usually a syscall, so an
+ * application's [headers, body] must not become two records. Gathering is
+ * bounded by one record; the rest is left for the next call (writev_all
+ * loops). A single vector, or a first one of a record or more, is written
+ * without a copy. The same vectors always gather to the same bytes, which a
+ * nonblocking retry after G_IO_ERROR_WOULD_BLOCK relies on. */
+#define GATHER_MAX 16384    /* SSL3_RT_MAX_PLAIN_LENGTH: one record */
+
+static gssize
+write_vectors (GSecSockSecureSocket  *socket,
+               const GOutputVector   *vectors,
+               gsize                  n_vectors,
+               gboolean               blocking,
+               GCancellable          *cancellable,
+               GError               **error)
+{
+  guint8 gathered[GATHER_MAX];
+  gsize first = 0, len = 0, i;
+
+  while (first < n_vectors && vectors[first].size == 0)
+    first++;
+  if (first == n_vectors)
+    return 0;
+  if (first + 1 == n_vectors || vectors[first].size >= GATHER_MAX)
+    return gsecsock_secure_socket_write (socket, vectors[first].buffer, vectors[first].size,
+                                         blocking, cancellable, error);
+  for (i = first; i < n_vectors && len < GATHER_MAX; i++)
+    {
+      gsize n = MIN (vectors[i].size, GATHER_MAX - len);
+
+      memcpy (gathered + len, vectors[i].buffer, n);
+      len += n;
+    }
+  return gsecsock_secure_socket_write (socket, gathered, len, blocking, cancellable, error);
+}
+
+static gboolean
+output_writev (GOutputStream        *stream,
+               const GOutputVector  *vectors,
+               gsize                 n_vectors,
+               gsize                *bytes_written,
+               GCancellable         *cancellable,
+               GError              **error)
+{
+  GSecSockOutputStream *self = GSECSOCK_OUTPUT_STREAM (stream);
+  g_autoptr(GSecSockSecureSocket) socket = get_socket (&self->socket, error);
+  gssize n;
+
+  *bytes_written = 0;
+  if (socket == NULL)
+    return FALSE;
+  n = write_vectors (socket, vectors, n_vectors, TRUE, cancellable, error);
+  if (n < 0)
+    return FALSE;
+  *bytes_written = n;
+  return TRUE;
+}
+
 static gboolean
 output_flush (GOutputStream  *stream,
               GCancellable   *cancellable,
@@ -286,6 +347,38 @@ output_write_nonblocking (GPollableOutputStream  *pollable,
   return gsecsock_secure_socket_write (socket, buffer, count, FALSE, NULL, error);
 }
 
+static GPollableReturn
+output_writev_nonblocking (GPollableOutputStream  *pollable,
+                           const GOutputVector    *vectors,
+                           gsize                   n_vectors,
+                           gsize                  *bytes_written,
+                           GError                **error)
+{
+  GSecSockOutputStream *self = GSECSOCK_OUTPUT_STREAM (pollable);
+  g_autoptr(GSecSockSecureSocket) socket = get_socket (&self->socket, error);
+  GError *local_error = NULL;
+  gssize n;
+
+  *bytes_written = 0;
+  if (socket == NULL)
+    return G_POLLABLE_RETURN_FAILED;
+  n = write_vectors (socket, vectors, n_vectors, FALSE, NULL, &local_error);
+  if (n >= 0)
+    {
+      *bytes_written = n;
+      return G_POLLABLE_RETURN_OK;
+    }
+  /* Unlike write_nonblocking, writev_nonblocking reports "try later" by
+   * its return value alone. */
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_error_free (local_error);
+      return G_POLLABLE_RETURN_WOULD_BLOCK;
+    }
+  g_propagate_error (error, local_error);
+  return G_POLLABLE_RETURN_FAILED;
+}
+
 static void
 gsecsock_output_stream_finalize (GObject *object)
 {
@@ -301,6 +394,7 @@ gsecsock_output_stream_class_init (GSecSockOutputStreamClass *klass)
 
   object_class->finalize = gsecsock_output_stream_finalize;
   stream_class->write_fn = output_write;
+  stream_class->writev_fn = output_writev;
   stream_class->flush = output_flush;
   stream_class->close_fn = output_close;
   stream_class->close_async = output_close_async;
@@ -313,6 +407,7 @@ gsecsock_output_stream_pollable_init (GPollableOutputStreamInterface *iface)
   iface->is_writable = output_is_writable;
   iface->create_source = output_create_source;
   iface->write_nonblocking = output_write_nonblocking;
+  iface->writev_nonblocking = output_writev_nonblocking;
 }
 
 static void

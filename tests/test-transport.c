@@ -603,6 +603,151 @@ test_memory_transport_sizes (Fixture *f, gconstpointer data)
   test_run_context_for (f->env.context, 10);
 }
 
+/* ---- Vectored writes ------------------------------------------------------ */
+
+/* Counts the TLS records in @bytes (whole records only) and their payload. */
+static guint
+count_records (GBytes *bytes, gsize *payload)
+{
+  gsize len = 0, offset = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  guint records = 0;
+
+  *payload = 0;
+  while (offset + 5 <= len)
+    {
+      gsize record_len = ((gsize) data[offset + 3] << 8) | data[offset + 4];
+
+      g_assert_cmpuint (data[offset], ==, 23);            /* application_data */
+      g_assert_cmpuint (offset + 5 + record_len, <=, len);
+      *payload += record_len;
+      offset += 5 + record_len;
+      records++;
+    }
+  g_assert_cmpuint (offset, ==, len);
+  return records;
+}
+
+static void
+handshake_memory_pair (Fixture *f, GSecSockMemoryTransport *a, GSecSockMemoryTransport *b,
+                       Shuttle *shuttle, GSecSockSecureSocket **client, GSecSockSecureSocket **server)
+{
+  g_autoptr(GError) error = NULL;
+  TestOp client_op = { 0 }, server_op = { 0 };
+
+  g_signal_connect (a, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
+  g_signal_connect (b, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
+  *client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (a), "localhost", &error);
+  g_assert_no_error (error);
+  *server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (b), NULL, &error);
+  g_assert_no_error (error);
+  gsecsock_secure_socket_handshake_async (*client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &client_op);
+  gsecsock_secure_socket_handshake_async (*server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &server_op);
+  test_wait_until (f->env.context, client_op.done && server_op.done);
+  g_assert_no_error (client_op.error);
+  g_assert_no_error (server_op.error);
+  test_op_clear (&client_op);
+  test_op_clear (&server_op);
+  /* From here on the test moves the client's bytes itself. */
+  g_signal_handlers_disconnect_by_func (a, shuttle_bytes, shuttle);
+  test_run_context_for (f->env.context, 10);    /* tickets and the like */
+}
+
+static void
+writev_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TestOp *op = user_data;
+
+  op->ok = g_output_stream_writev_all_finish (G_OUTPUT_STREAM (source), result, NULL, &op->error);
+  op->done = TRUE;
+}
+
+/* Small vectors written together leave as one record (one header, one tag,
+ * one transport write), by every writev path; large ones arrive intact. */
+static void
+test_memory_transport_writev (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSecSockMemoryTransport) a = gsecsock_memory_transport_new ();
+  g_autoptr(GSecSockMemoryTransport) b = gsecsock_memory_transport_new ();
+  g_autoptr(GSecSockSecureSocket) client = NULL;
+  g_autoptr(GSecSockSecureSocket) server = NULL;
+  g_autoptr(GBytes) big = test_make_random_bytes (40000, 11);
+  g_autoptr(GError) error = NULL;
+  Shuttle shuttle = { a, b, 0, 0 };
+  const char header[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+  char body[1000];
+  const GOutputVector small[] = {
+    { header, sizeof header - 1 }, { "", 0 }, { body, sizeof body }, { "\r\n", 2 },
+  };
+  const gsize small_total = sizeof header - 1 + sizeof body + 2;
+  GOutputVector large[] = {
+    { "head", 4 }, { g_bytes_get_data (big, NULL), g_bytes_get_size (big) }, { "tail", 4 },
+  };
+  GOutputStream *out;
+  GInputStream *in;
+  g_autoptr(GBytes) wire = NULL;
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
+  g_autofree guint8 *got = NULL;
+  gsize written = 0, payload = 0, got_len = 0;
+  TestOp op = { 0 };
+  int round;
+
+  memset (body, 'b', sizeof body);
+  handshake_memory_pair (f, a, b, &shuttle, &client, &server);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (client));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (server));
+
+  for (round = 0; round < 3; round++)
+    {
+      /* writev_all() moves through the vectors it is given: a copy each round. */
+      GOutputVector vectors[G_N_ELEMENTS (small)];
+      gsize i;
+
+      memcpy (vectors, small, sizeof small);
+      written = 0;
+      if (round == 0)
+        g_assert_true (g_output_stream_writev_all (out, vectors, G_N_ELEMENTS (vectors), &written, NULL, &error));
+      else if (round == 1)
+        g_assert_cmpint (g_pollable_output_stream_writev_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), small,
+                                                                     G_N_ELEMENTS (small), &written, NULL, &error),
+                         ==, G_POLLABLE_RETURN_OK);
+      else
+        {
+          g_output_stream_writev_all_async (out, vectors, G_N_ELEMENTS (vectors),
+                                            G_PRIORITY_DEFAULT, NULL, writev_cb, &op);
+          test_wait_until (f->env.context, op.done);
+          g_assert_true (op.ok);
+          written = small_total;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpuint (written, ==, small_total);
+      wire = gsecsock_memory_transport_take_outgoing (a);
+      /* One record: the payload plus TLS 1.3's content type and 16-byte tag. */
+      g_assert_cmpuint (count_records (wire, &payload), ==, 1);
+      g_assert_cmpuint (payload, ==, small_total + 17);
+      gsecsock_memory_transport_receive (b, g_bytes_get_data (wire, NULL), g_bytes_get_size (wire));
+      g_clear_pointer (&wire, g_bytes_unref);
+      for (i = 0; i < G_N_ELEMENTS (small); i++)
+        g_byte_array_append (expected, small[i].buffer, small[i].size);
+    }
+  test_op_clear (&op);
+
+  /* Larger than a record: every byte, in order, in full records. */
+  for (gsize i = 0; i < G_N_ELEMENTS (large); i++)
+    g_byte_array_append (expected, large[i].buffer, large[i].size);
+  g_assert_true (g_output_stream_writev_all (out, large, G_N_ELEMENTS (large), &written, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, 40008);
+  wire = gsecsock_memory_transport_take_outgoing (a);
+  g_assert_cmpuint (count_records (wire, &payload), <=, 4);
+  gsecsock_memory_transport_receive (b, g_bytes_get_data (wire, NULL), g_bytes_get_size (wire));
+
+  got = g_malloc (expected->len);
+  g_assert_true (g_input_stream_read_all (in, got, expected->len, &got_len, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (got, got_len, expected->data, expected->len);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -621,6 +766,7 @@ main (int argc, char **argv)
   ADD ("memory/pair", NULL, test_memory_transport_pair);
   ADD ("memory/truncation", NULL, test_memory_transport_truncation);
   ADD ("memory/blocking", NULL, test_memory_transport_blocking);
+  ADD ("memory/writev-one-record", NULL, test_memory_transport_writev);
   ADD ("memory/s-server-relay", NULL, test_memory_transport_s_server);
 
   return g_test_run ();
