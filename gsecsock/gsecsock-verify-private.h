@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+typedef struct {
+  guint flags;                      /* GSecSockCertificateFlags found */
+  int first_error;                  /* first X509_V_ERR_* */
+  gboolean done;                    /* final call for the depth seen */
+  gboolean accepted;                /* the decision for the depth */
+} GSecSockVerifyDepth;
+
 /* What verification found for one socket's peer: every problem of every
  * certificate (not only the first), the chain as the peer sent it, and the
  * message for the certificate that caused a rejection. */
@@ -27,10 +34,9 @@ typedef struct {
 
   /* Filled in during the handshake. */
   GSecSockCertificateFlags errors;  /* union over the chain */
-  GArray *depth_flags;              /* guint flags per depth, leaf = 0 */
-  GArray *depth_first_error;        /* first X509_V_ERR_* per depth */
-  GArray *depth_done;               /* gboolean: final call for the depth seen */
-  GArray *depth_accepted;           /* gboolean: the decision for the depth */
+  /* GSecSockVerifyDepth per depth, leaf = 0; created by the first
+   * verification (a server that asks for no certificate never needs it). */
+  GArray *depths;
   GListStore *chain;                /* GSecSockCertificate, leaf first */
   char *message;                    /* why the peer was rejected */
   gboolean rejected;

@@ -40,19 +40,12 @@ void
 gsecsock_verify_state_init (GSecSockVerifyState *state)
 {
   memset (state, 0, sizeof *state);
-  state->depth_flags = g_array_new (FALSE, TRUE, sizeof (guint));
-  state->depth_first_error = g_array_new (FALSE, TRUE, sizeof (int));
-  state->depth_done = g_array_new (FALSE, TRUE, sizeof (gboolean));
-  state->depth_accepted = g_array_new (FALSE, TRUE, sizeof (gboolean));
 }
 
 void
 gsecsock_verify_state_clear (GSecSockVerifyState *state)
 {
-  g_clear_pointer (&state->depth_flags, g_array_unref);
-  g_clear_pointer (&state->depth_first_error, g_array_unref);
-  g_clear_pointer (&state->depth_done, g_array_unref);
-  g_clear_pointer (&state->depth_accepted, g_array_unref);
+  g_clear_pointer (&state->depths, g_array_unref);
   g_clear_object (&state->chain);
   g_clear_pointer (&state->message, g_free);
 }
@@ -132,16 +125,14 @@ gsecsock_verify_flags_from_x509_error (int x509_error)
     }
 }
 
-static void
+static GSecSockVerifyDepth *
 ensure_depth (GSecSockVerifyState *state, int depth)
 {
-  if ((guint) depth >= state->depth_flags->len)
-    {
-      g_array_set_size (state->depth_flags, depth + 1);
-      g_array_set_size (state->depth_first_error, depth + 1);
-      g_array_set_size (state->depth_done, depth + 1);
-      g_array_set_size (state->depth_accepted, depth + 1);
-    }
+  if (state->depths == NULL)
+    state->depths = g_array_sized_new (FALSE, TRUE, sizeof (GSecSockVerifyDepth), depth + 1);
+  if ((guint) depth >= state->depths->len)
+    g_array_set_size (state->depths, depth + 1);
+  return &g_array_index (state->depths, GSecSockVerifyDepth, depth);
 }
 
 static char *
@@ -321,7 +312,7 @@ decide_and_apply (GSecSockVerifyState *state,
 {
   gboolean accepted = decide (state, cert, depth, flags);
 
-  g_array_index (state->depth_accepted, gboolean, depth) = accepted;
+  ensure_depth (state, depth)->accepted = accepted;
   if (accepted)
     return 1;
   if (flags != 0)
@@ -338,6 +329,7 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
   GSecSockVerifyState *state = ssl ? SSL_get_ex_data (ssl, get_state_index ()) : NULL;
   int depth = X509_STORE_CTX_get_error_depth (store_ctx);
   X509 *cert = X509_STORE_CTX_get_current_cert (store_ctx);
+  GSecSockVerifyDepth *entry;
   guint *flags;
   int *first_error;
   gboolean *done;
@@ -345,10 +337,10 @@ verify_certificate_cb (int preverify_ok, X509_STORE_CTX *store_ctx)
   if (state == NULL || depth < 0)
     return preverify_ok;
 
-  ensure_depth (state, depth);
-  flags = &g_array_index (state->depth_flags, guint, depth);
-  first_error = &g_array_index (state->depth_first_error, int, depth);
-  done = &g_array_index (state->depth_done, gboolean, depth);
+  entry = ensure_depth (state, depth);
+  flags = &entry->flags;
+  first_error = &entry->first_error;
+  done = &entry->done;
 
   if (!preverify_ok)
     {
@@ -444,10 +436,8 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
       return ok;
     }
 
-  g_array_set_size (state->depth_flags, 0);
-  g_array_set_size (state->depth_first_error, 0);
-  g_array_set_size (state->depth_done, 0);
-  g_array_set_size (state->depth_accepted, 0);
+  if (state->depths != NULL)
+    g_array_set_size (state->depths, 0);
   state->errors = 0;
   state->rejected = FALSE;
   state->rejected_by_application = FALSE;
@@ -474,13 +464,11 @@ verify_chain_cb (X509_STORE_CTX *store_ctx, void *user_data)
       for (int depth = chain != NULL ? sk_X509_num (chain) - 1 : -1; depth >= 0; depth--)
         {
           X509 *cert = sk_X509_value (chain, depth);
+          GSecSockVerifyDepth *entry = ensure_depth (state, depth);
 
-          ensure_depth (state, depth);
           X509_STORE_CTX_set_current_cert (store_ctx, cert);
           X509_STORE_CTX_set_error_depth (store_ctx, depth);
-          if (!decide_and_apply (state, store_ctx, cert, depth,
-                                 g_array_index (state->depth_flags, guint, depth),
-                                 g_array_index (state->depth_first_error, int, depth)))
+          if (!decide_and_apply (state, store_ctx, cert, depth, entry->flags, entry->first_error))
             {
               ok = 0;
               break;
