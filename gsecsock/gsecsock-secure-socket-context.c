@@ -711,22 +711,85 @@ sk_X509_NAME_pop_free_all (STACK_OF(X509_NAME) *names)
   sk_X509_NAME_pop_free (names, X509_NAME_free);
 }
 
-static void
-rebuild_trust_store (GSecSockSecureSocketContext *self)
+/* The system's certificate authorities, loaded once per process (as GIO
+ * keeps one default database): parsing the CA bundle costs tens of
+ * milliseconds, which every context, and so every client that makes a
+ * context per connection, would otherwise pay again. Never modified once
+ * loaded, so contexts that trust nothing else share it as it is. A bundle
+ * updated while the process runs is seen by the next process. */
+static X509_STORE *
+system_trust_store (void)
 {
+  static X509_STORE *system_store;
+  static gsize loaded;
+
+  if (g_once_init_enter (&loaded))
+    {
+      X509_STORE *store = X509_STORE_new ();
+
+      if (store == NULL)
+        g_error ("Out of memory creating a certificate store");
+      if (!X509_STORE_set_default_paths (store))
+        {
+          /* A machine without a CA bundle is not an error for a context
+           * that has its own anchors; say so once in the log. */
+          g_debug ("No system certificate store could be loaded: %s",
+                   ERR_reason_error_string (ERR_peek_last_error ()));
+          ERR_clear_error ();
+        }
+      system_store = store;
+      g_once_init_leave (&loaded, 1);
+    }
+  return system_store;
+}
+
+/* A new store with the system's authorities: the certificates already
+ * parsed (shared, not copied) and, for what a hashed directory adds later,
+ * the same directory lookup. */
+static X509_STORE *
+new_store_with_system_trust (void)
+{
+  X509_STORE *system_store = system_trust_store ();
   X509_STORE *store = X509_STORE_new ();
+  X509_LOOKUP *lookup;
+  STACK_OF(X509_OBJECT) *objects;
 
   if (store == NULL)
     g_error ("Out of memory creating a certificate store");
-
-  if (self->use_system_trust && !X509_STORE_set_default_paths (store))
+  /* Verification in other threads may add certificates from the hashed
+   * directory to the system store meanwhile. */
+  X509_STORE_lock (system_store);
+  objects = X509_STORE_get0_objects (system_store);
+  for (int i = 0; i < sk_X509_OBJECT_num (objects); i++)
     {
-      /* A machine without a CA bundle is not an error for a context that
-       * has its own anchors; say so once in the log. */
-      g_debug ("No system certificate store could be loaded: %s",
-               ERR_reason_error_string (ERR_peek_last_error ()));
-      ERR_clear_error ();
+      X509 *cert = X509_OBJECT_get0_X509 (sk_X509_OBJECT_value (objects, i));
+
+      if (cert != NULL && !X509_STORE_add_cert (store, cert))
+        ERR_clear_error ();
     }
+  X509_STORE_unlock (system_store);
+
+  lookup = X509_STORE_add_lookup (store, X509_LOOKUP_hash_dir ());
+  if (lookup == NULL || !X509_LOOKUP_add_dir (lookup, NULL, X509_FILETYPE_DEFAULT))
+    ERR_clear_error ();
+  return store;
+}
+
+static void
+rebuild_trust_store (GSecSockSecureSocketContext *self)
+{
+  X509_STORE *store;
+
+  if (self->use_system_trust && self->trust_anchors->len == 0 && self->crls->len == 0)
+    {
+      store = system_trust_store ();
+      if (!X509_STORE_up_ref (store))
+        g_error ("Cannot share the system certificate store");
+    }
+  else if (self->use_system_trust)
+    store = new_store_with_system_trust ();
+  else if ((store = X509_STORE_new ()) == NULL)
+    g_error ("Out of memory creating a certificate store");
 
   for (guint i = 0; i < self->trust_anchors->len; i++)
     {
@@ -1058,6 +1121,12 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * Whether the system's certificate authorities (OpenSSL's default
    * store, on Debian `/etc/ssl/certs`) are trusted, in addition to the
    * anchors added with [method@GSecSock.SecureSocketContext.add_trust_anchor].
+   *
+   * The system's store is read once per process, when the first context
+   * that uses it makes a socket, and shared by every context: a new context
+   * costs no parsing of the CA bundle. The environment variables
+   * `SSL_CERT_FILE` and `SSL_CERT_DIR` are honored at that moment; a bundle
+   * updated later is seen by the next process.
    */
   properties[PROP_USE_SYSTEM_TRUST] =
     g_param_spec_boolean ("use-system-trust", NULL, NULL, TRUE,

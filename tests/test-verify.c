@@ -381,6 +381,68 @@ test_trust_system_and_anchor (Fixture       *f,
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
 }
 
+static gboolean
+handshake_with (Fixture *f, GSecSockSecureSocketContext *client_ctx, const char *chain, const char *key)
+{
+  gboolean ok;
+
+  test_tls_pair_clear (&f->pair);
+  g_clear_object (&f->env.server_ctx);
+  f->env.server_ctx = test_make_server_context (chain, key);
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  ok = test_tls_pair_handshake_async (&f->pair);
+  if (!ok)
+    g_test_message ("client error: %s", f->pair.client_op.error->message);
+  return ok;
+}
+
+/* The system's authorities are parsed once per process and shared: by a
+ * context that trusts nothing else as they are, by one with extra anchors
+ * as a copy those anchors are added to. Run in a subprocess whose "system"
+ * store (SSL_CERT_FILE, read by OpenSSL when the store is first loaded) is
+ * the test CA, so that system trust can succeed. */
+static void
+test_trust_system_shared (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) system_only = NULL;
+  g_autoptr(GSecSockSecureSocketContext) with_anchor = NULL;
+  g_autoptr(GSecSockSecureSocketContext) system_again = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  g_assert_true (g_setenv ("SSL_CERT_FILE", test_pki_path ("ca.pem"), TRUE));
+  g_unsetenv ("SSL_CERT_DIR");
+
+  system_only = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_assert_true (handshake_with (f, system_only, "server-chain.pem", "server.key"));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, 0);
+
+  /* Extra anchors come on top of the system's. */
+  with_anchor = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (with_anchor, test_pki_path ("untrusted-ca.pem"), &error));
+  g_assert_no_error (error);
+  g_assert_true (handshake_with (f, with_anchor, "server-chain.pem", "server.key"));
+  g_assert_true (handshake_with (f, with_anchor, "untrusted-chain.pem", "untrusted.key"));
+
+  /* ... and never leak into the shared store. */
+  system_again = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
+  g_assert_false (handshake_with (f, system_again, "untrusted-chain.pem", "untrusted.key"));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+  g_assert_true (handshake_with (f, system_again, "server-chain.pem", "server.key"));
+
+  /* Turning system trust off takes effect for the next socket. */
+  gsecsock_secure_socket_context_set_use_system_trust (system_again, FALSE);
+  g_assert_false (handshake_with (f, system_again, "server-chain.pem", "server.key"));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+}
+
 /* Client certificates: a server with verify-peer TRUE. */
 static GSecSockSecureSocketContext *
 make_verifying_server (void)
@@ -570,6 +632,7 @@ main (int argc, char **argv)
   ADD ("/verify/trust/none", test_trust_none, NULL);
   ADD ("/verify/trust/system-only", test_trust_system_only, NULL);
   ADD ("/verify/trust/system-and-anchor", test_trust_system_and_anchor, NULL);
+  ADD ("/verify/trust/system-shared", test_trust_system_shared, NULL);
   ADD ("/verify/client-certificate/ok", test_client_cert_ok, NULL);
   ADD ("/verify/client-certificate/missing", test_client_cert_missing, NULL);
   ADD ("/verify/client-certificate/unknown-ca", test_client_cert_untrusted, NULL);
