@@ -19,6 +19,7 @@ on. Not a test: it fails only when a program fails, never on a figure.
   3 client      client handshakes/s against openssl s_server; Python handler
   4 memory      KiB per idle established connection, N = 1,000 and 10,000
   5 concurrency 1,000 clients at once: latency percentiles, threads created
+  6 contexts    a new client configuration trusting the system's CAs, each
 
 See bench/README.md for what each one measures exactly.
 """
@@ -49,7 +50,7 @@ GNUTLS_PRIORITY = {
 PROTOCOLS = {'tls13': 'TLS 1.3', 'tls12': 'TLS 1.2'}
 
 PROGRAMS = ['gsecsock-bench-throughput', 'gsecsock-bench-server', 'gsecsock-bench-handshake-client',
-            'gio-tls-throughput', 'gio-tls-server', 'openssl-idle', 'tls-clients']
+            'gsecsock-bench-context-cost', 'gio-tls-throughput', 'gio-tls-server', 'openssl-idle', 'tls-clients']
 
 
 def log(*args):
@@ -699,6 +700,45 @@ def bench_concurrency(ctx):
 
 # ---- Report ------------------------------------------------------------
 
+# ---- 6. Contexts ------------------------------------------------------
+
+PYTHON_CONTEXT_COST = '''
+import json, ssl, sys, time
+n = int(sys.argv[1])
+wall, cpu = time.monotonic(), time.process_time()
+for _ in range(n):
+    ctx = ssl.create_default_context()
+    ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname='example.org')
+print(json.dumps({'peer': 'python-ssl', 'count': n,
+                  'wall_ms_each': (time.monotonic() - wall) * 1000 / n,
+                  'cpu_ms_each': (time.process_time() - cpu) * 1000 / n}))
+'''
+
+
+def bench_contexts(ctx):
+    """What an application pays for a new client configuration that trusts
+    the system's CAs (a context per connection), each run a fresh process."""
+    n = ctx.context_count
+    peers = {
+        'gsecsock': ([prog(ctx.builddir, 'gsecsock-bench-context-cost'), '--count', str(n), '--json'], None),
+        'python-ssl': ([sys.executable, '-c', PYTHON_CONTEXT_COST, str(n)], None),
+    }
+    if ctx.gio_ok:
+        peers['gio'] = ([prog(ctx.builddir, 'gsecsock-bench-context-cost'), '--count', str(n),
+                         '--peer', 'gio', '--json'], ctx.gio_env)
+    runs = {p: [] for p in peers}
+    for r in range(ctx.rounds):
+        for peer in rotate(list(peers), r):
+            cmd, env = peers[peer]
+            res = run_json(cmd, env=env)
+            runs[peer].append(res)
+            log(f'   contexts {peer:12} round {r + 1}: {res["wall_ms_each"]:8.3f} ms, '
+                f'{res["cpu_ms_each"]:8.3f} ms CPU each')
+    return {'count': n, 'rounds': ctx.rounds, 'results': [
+        {'peer': p, 'cpu_ms_each': med(x['cpu_ms_each'] for x in rs),
+         'wall_ms_each': med(x['wall_ms_each'] for x in rs)} for p, rs in runs.items()]}
+
+
 def ratio(a, b):
     """The ratio of two results: the median of the ratios of their rounds
     (measured side by side, so a load that comes and goes hits both), or of
@@ -819,6 +859,18 @@ def markdown(res):
                          f'{r["threads_ready"]}, {r["threads_before"]}, {r["threads_max_during"]}, '
                          f'{r["threads_after"]} | '
                          f'{fmt(r["server_cpu_ms_per_handshake"], 3)} |')
+        lines.append('')
+
+    if 'contexts' in res:
+        cx = res['contexts']
+        ref = find(cx['results'], peer='gsecsock')
+        lines += [f'## 6. A new client configuration trusting the system\'s CAs ({cx["count"]} per '
+                  f'process, first included, median of {cx["rounds"]} rounds)', '',
+                  '| peer | CPU ms each | wall ms each | this / gsecsock (CPU) |', '|---|---:|---:|---:|']
+        for r in cx['results']:
+            times = r['cpu_ms_each'] / ref['cpu_ms_each'] if ref and ref['cpu_ms_each'] else None
+            lines.append(f'| {r["peer"]} | {fmt(r["cpu_ms_each"], 3)} | {fmt(r["wall_ms_each"], 3)} | '
+                         f'{fmt_ratio(times)} |')
         lines.append('')
 
     for failure in res.get('failures', []):
@@ -953,7 +1005,7 @@ def main():
     parser.add_argument('--build', default=os.path.join(SRC, '_build-bench'),
                         help='build directory (default: _build-bench; configured if missing)')
     parser.add_argument('--no-build', action='store_true', help='do not run meson/ninja')
-    parser.add_argument('--only', help='comma-separated: bulk,handshakes,memory,concurrency')
+    parser.add_argument('--only', help='comma-separated: bulk,handshakes,memory,concurrency,contexts')
     parser.add_argument('--output', default=os.path.join(BENCH, 'results'),
                         help='where latest.json/.md/.png go (default bench/results)')
     args = parser.parse_args()
@@ -974,11 +1026,13 @@ def main():
     ctx.handler_rounds = 3 if args.quick else 11
     ctx.memory_ns = [1000] if args.quick else [1000, 10000]
     ctx.memory_concurrency = 32
+    ctx.context_count = 20 if args.quick else 50
     ctx.gio_memory_max = 200 if args.quick else 1000
     ctx.gio_ok, ctx.gio_reason, ctx.gio_env = check_gio(ctx)
     log(f'== GIO TLS: {"ok, " if ctx.gio_ok else "skipped: "}{ctx.gio_reason}')
 
-    only = set(args.only.split(',')) if args.only else {'bulk', 'handshakes', 'memory', 'concurrency'}
+    only = set(args.only.split(',')) if args.only else {'bulk', 'handshakes', 'memory', 'concurrency',
+                                                        'contexts'}
     res = {'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
            'quick': args.quick, 'machine': machine_info()}
     failures = []
@@ -1005,6 +1059,8 @@ def main():
             lambda: res.__setitem__('memory', bench_memory(ctx)))
     section('concurrency', '5. concurrency',
             lambda: res.__setitem__('concurrency', bench_concurrency(ctx)))
+    section('contexts', '6. a new client configuration',
+            lambda: res.__setitem__('contexts', bench_contexts(ctx)))
     if failures:
         res['failures'] = failures
     res['machine']['load_average_at_end'] = list(os.getloadavg())
