@@ -1819,12 +1819,17 @@ ready_without_transport_locked (GSecSockSecureSocket *self,
 /* The socket's sources. Like GLib's pollable sources, readiness is checked
  * again on every main-loop iteration, so a source kept attached
  * (G_SOURCE_CONTINUE) fires only while the socket really is ready; the
- * children wake the loop when the transport or the handshake moves on. */
+ * children wake the loop when the transport or the handshake moves on.
+ * Over a GSocketConnection the source polls the socket's descriptor itself
+ * instead of through a child GSocket source: one source per wait instead of
+ * two for GLib to prepare and check on every iteration, which is what a
+ * server holding thousands of idle connections pays for. */
 typedef struct {
   GSource source;
   GSecSockSecureSocket *socket;
   GObject *pollable;          /* the stream a pollable source is for, or NULL */
   GIOCondition condition;     /* what the caller waits for; 0: children only */
+  gpointer fd_tag;            /* the base socket's descriptor, or NULL */
 } WaitSource;
 
 static gboolean
@@ -1850,7 +1855,11 @@ wait_source_prepare (GSource *source, int *timeout)
 static gboolean
 wait_source_check (GSource *source)
 {
-  return wait_source_ready ((WaitSource *) source);
+  WaitSource *wait = (WaitSource *) source;
+
+  if (wait->fd_tag != NULL && g_source_query_unix_fd (source, wait->fd_tag) != 0)
+    return TRUE;
+  return wait_source_ready (wait);
 }
 
 static gboolean
@@ -1901,6 +1910,18 @@ static GSourceFuncs wait_source_funcs = {
   .closure_marshal = NULL,
 };
 
+/* Whether a wait may poll the base socket's descriptor directly rather than
+ * through the base streams' sources: only when those would add nothing, that
+ * is for an open GSocket with no timeout (a GSocket source also fires when
+ * the socket's timeout expires). */
+static gboolean
+polls_base_socket_directly (GSecSockSecureSocket *self)
+{
+  return self->base_socket != NULL &&
+         !g_socket_is_closed (self->base_socket) &&
+         g_socket_get_timeout (self->base_socket) == 0;
+}
+
 static void
 add_child (GSource *source, GSource *child)
 {
@@ -1932,10 +1953,13 @@ create_wait_source (GSecSockSecureSocket *self,
 
   if (cancellable != NULL)
     add_child (source, g_cancellable_source_new (cancellable));
-  if (wants & G_IO_IN)
-    add_child (source, g_pollable_input_stream_create_source (self->base_input, NULL));
-  else if ((wants & G_IO_OUT) && gsecsock_bio_output_busy (self->bio))
+  if ((wants & G_IO_OUT) && !(wants & G_IO_IN) && gsecsock_bio_output_busy (self->bio))
     add_child (source, g_timeout_source_new (OUTPUT_BUSY_RETRY_MS));   /* see wait_blocking() */
+  else if ((wants & (G_IO_IN | G_IO_OUT)) && polls_base_socket_directly (self))
+    wait->fd_tag = g_source_add_unix_fd (source, g_socket_get_fd (self->base_socket),
+                                         (wants & G_IO_IN ? G_IO_IN : G_IO_OUT) | G_IO_HUP | G_IO_ERR);
+  else if (wants & G_IO_IN)
+    add_child (source, g_pollable_input_stream_create_source (self->base_input, NULL));
   else if (wants & G_IO_OUT)
     add_child (source, g_pollable_output_stream_create_source (self->base_output, NULL));
   if (handshake_pending)
