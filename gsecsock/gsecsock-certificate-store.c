@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "gsecsock-i18n-private.h"
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>

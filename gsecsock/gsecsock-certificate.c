@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "gsecsock-i18n-private.h"
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -280,11 +280,11 @@ parse_der (const guint8  *data,
   if (trailing > 0)
     {
       X509_free (x509);
-      *reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "%" G_GSIZE_FORMAT " unexpected byte follows the certificate",
-                                              "%" G_GSIZE_FORMAT " unexpected bytes follow the certificate",
-                                              trailing),
-                                 trailing);
+      /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro. */
+      *reason = g_strdup_printf (gsecsock_ngettext ("%lu unexpected byte follows the certificate",
+                                                    "%lu unexpected bytes follow the certificate",
+                                                    trailing),
+                                 (gulong) trailing);
       return PARSE_INVALID;
     }
 

@@ -3,6 +3,7 @@
 
 #include "gsecsock-memory-transport.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 /**
@@ -237,7 +238,7 @@ orphaned (GSecSockMemoryTransport *transport, GError **error)
 {
   if (transport != NULL)
     return FALSE;
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The memory transport is gone");
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The memory transport is gone"));
   return TRUE;
 }
 
@@ -265,7 +266,7 @@ memory_input_read_nonblocking (GPollableInputStream  *pollable,
   else
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "No bytes were received yet: call gsecsock_memory_transport_receive()");
+                           _("No bytes were received yet: call gsecsock_memory_transport_receive()"));
       n = -1;
     }
   g_mutex_unlock (&self->lock);
@@ -369,14 +370,14 @@ memory_output_write_nonblocking (GPollableOutputStream  *pollable,
   g_mutex_lock (&self->lock);
   if (self->closed)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The memory transport is closed");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The memory transport is closed"));
       n = -1;
     }
   else if (self->outgoing->len >= OUTGOING_LIMIT)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "The outgoing bytes were not taken yet: call "
-                           "gsecsock_memory_transport_take_outgoing()");
+                           _("The outgoing bytes were not taken yet: call "
+                             "gsecsock_memory_transport_take_outgoing()"));
       n = -1;
     }
   else

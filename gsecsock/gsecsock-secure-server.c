@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-server.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 #include "gsecsock-error.h"
@@ -165,9 +166,9 @@ ensure_main_context (GSecSockSecureServer  *self,
   if (self->main_context != current)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "This server runs in the main context of the thread that started "
-                           "it (its first listen() or add_connection()): call it from that "
-                           "thread, with that main context as its thread-default one");
+                           _("This server runs in the main context of the thread that started "
+                             "it (its first listen() or add_connection()): call it from that "
+                             "thread, with that main context as its thread-default one"));
       return FALSE;
     }
   return TRUE;
@@ -517,12 +518,12 @@ set_address_in_use_error (GSecSockSecureServer  *self,
   g_autofree char *where = g_inet_address_to_string (address);
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-               "Cannot listen on %s port %u: the address is already in use (another "
-               "socket is listening on it%s)",
+               _("Cannot listen on %s port %u: the address is already in use (another "
+                 "socket is listening on it%s)"),
                where, port,
                self->reuse_address ? "" :
-               ", or, with reuse-address off, connections of an earlier server on this "
-               "port are still closing (TIME_WAIT)");
+               _(", or, with reuse-address off, connections of an earlier server on this "
+                 "port are still closing (TIME_WAIT)"));
 }
 
 /* A listening socket on @address:@port (0: any free port). */
@@ -655,7 +656,7 @@ bind_host_name (GSecSockSecureServer  *self,
   if (addresses == NULL)
     {
       g_set_error (error, local_error->domain, local_error->code,
-                   "Cannot listen on “%s”: %s", name, local_error->message);
+                   _("Cannot listen on “%s”: %s"), name, local_error->message);
       return FALSE;
     }
 
@@ -690,7 +691,7 @@ bind_host_name (GSecSockSecureServer  *self,
   if (sockets->len == 0)
     {
       g_set_error (error, first_error->domain, first_error->code,
-                   "Cannot listen on “%s”: %s", name, first_error->message);
+                   _("Cannot listen on “%s”: %s"), name, first_error->message);
       return FALSE;
     }
   return TRUE;
@@ -742,9 +743,9 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
   if (address != NULL && !g_hostname_is_ip_address (address) && !looks_like_host_name (address))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "“%s” is neither an IP address nor a host name: listen on an address "
-                   "of this machine such as “127.0.0.1”, “::1” or “localhost”, or pass "
-                   "NULL for all of them", address);
+                   _("“%s” is neither an IP address nor a host name: listen on an address "
+                     "of this machine such as “127.0.0.1”, “::1” or “localhost”, or pass "
+                     "NULL for all of them"), address);
       return 0;
     }
   /* Refuse now what would make every connection fail later. */
@@ -1244,9 +1245,9 @@ gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
   if (gsecsock_secure_socket_context_get_mode (context) != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A TLS server needs a server context: create it with "
-                           "gsecsock_secure_socket_context_new (GSECSOCK_MODE_SERVER) and "
-                           "load its certificate");
+                           _("A TLS server needs a server context: create it with "
+                             "gsecsock_secure_socket_context_new (GSECSOCK_MODE_SERVER) and "
+                             "load its certificate"));
       return NULL;
     }
   return g_object_new (GSECSOCK_TYPE_SECURE_SERVER, "context", context, NULL);

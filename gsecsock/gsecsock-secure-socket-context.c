@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-socket-context-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -388,16 +389,16 @@ gsecsock_secure_socket_context_set_session_ticket_keys (GSecSockSecureSocketCont
   if (self->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Session ticket keys are for server contexts: clients only "
-                           "keep the tickets they are given");
+                           _("Session ticket keys are for server contexts: clients only "
+                             "keep the tickets they are given"));
       return FALSE;
     }
   if (keys != NULL && g_bytes_get_size (keys) != TICKET_KEY_SIZE)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "A session ticket key is %d bytes (a 16-byte name, a 32-byte HMAC "
-                   "secret, a 32-byte AES key); got %" G_GSIZE_FORMAT " bytes",
-                   TICKET_KEY_SIZE, g_bytes_get_size (keys));
+                   _("A session ticket key is %d bytes (a 16-byte name, a 32-byte HMAC "
+                     "secret, a 32-byte AES key); got %lu bytes"),
+                   TICKET_KEY_SIZE, (gulong) g_bytes_get_size (keys));
       return FALSE;
     }
 
@@ -590,8 +591,8 @@ sni_normalize (const char  *name,
   if (g_hostname_is_ip_address (host))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "“%s” is an IP address: clients send only host names as SNI, so a "
-                   "per-name context can only be chosen by a host name", name);
+                   _("“%s” is an IP address: clients send only host names as SNI, so a "
+                     "per-name context can only be chosen by a host name"), name);
       return NULL;
     }
   ascii = g_hostname_to_ascii (host);
@@ -619,9 +620,9 @@ sni_normalize (const char  *name,
 
 invalid:
   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-               "“%s” is not a valid server name: give a host name such as "
-               "“www.example.org”, or a wildcard for the names directly under a "
-               "domain, such as “*.example.org”", name);
+               _("“%s” is not a valid server name: give a host name such as "
+                 "“www.example.org”, or a wildcard for the names directly under a "
+                 "domain, such as “*.example.org”"), name);
   return NULL;
 }
 
@@ -838,9 +839,9 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   if (self->mode == GSECSOCK_MODE_SERVER && !self->have_certificate)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "This server context has no certificate: call "
-                           "gsecsock_secure_socket_context_load_certificate_file() "
-                           "before creating sockets");
+                           _("This server context has no certificate: call "
+                             "gsecsock_secure_socket_context_load_certificate_file() "
+                             "before creating sockets"));
       return NULL;
     }
 
@@ -1558,7 +1559,7 @@ openssl_reason (void)
 {
   unsigned long code = ERR_peek_last_error ();
   const char *reason = code ? ERR_reason_error_string (code) : NULL;
-  char *result = g_strdup (reason ? reason : "unknown error");
+  char *result = g_strdup (reason ? reason : _("unknown error"));
 
   ERR_clear_error ();
   return result;
@@ -1703,9 +1704,9 @@ gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *se
       g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
 
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The certificate “%s” has no private key, so it cannot be presented: "
-                   "load it with its key (gsecsock_secure_socket_context_load_identity() "
-                   "or gsecsock_certificate_new_from_files())",
+                   _("The certificate “%s” has no private key, so it cannot be presented: "
+                     "load it with its key (gsecsock_secure_socket_context_load_identity() "
+                     "or gsecsock_certificate_new_from_files())"),
                    subject);
       return FALSE;
     }
@@ -1726,7 +1727,7 @@ gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *se
       g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
 
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                   "OpenSSL refused the certificate “%s”: %s", subject, reason);
+                   _("OpenSSL refused the certificate “%s”: %s"), subject, reason);
       return FALSE;
     }
 
@@ -1874,7 +1875,7 @@ gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContex
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                     "Cannot use “%s” as trust anchors: %s", path, local_error->message);
+                     _("Cannot use “%s” as trust anchors: %s"), path, local_error->message);
       return FALSE;
     }
 
@@ -2505,9 +2506,9 @@ gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  
   if (effective > 0 && self->min_version < GSECSOCK_PROTOCOL_VERSION_TLS_1_2)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "Security level %d would disable TLS 1.%d, which min-protocol-version "
-                   "allows: OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0. Raise "
-                   "min-protocol-version to TLS 1.2 first",
+                   _("Security level %d would disable TLS 1.%d, which min-protocol-version "
+                     "allows: OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0. Raise "
+                     "min-protocol-version to TLS 1.2 first"),
                    effective, self->min_version - GSECSOCK_PROTOCOL_VERSION_TLS_1_0);
       return FALSE;
     }
@@ -2579,7 +2580,7 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
 
       g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "OpenSSL refused the cipher list “%s”: %s",
+                   _("OpenSSL refused the cipher list “%s”: %s"),
                    ciphers != NULL ? ciphers : default_list, reason);
       return FALSE;
     }
@@ -2647,7 +2648,7 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
 
       g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "OpenSSL refused the TLS 1.3 cipher suites “%s”: %s",
+                   _("OpenSSL refused the TLS 1.3 cipher suites “%s”: %s"),
                    ciphersuites != NULL ? ciphersuites : default_list, reason);
       return FALSE;
     }
@@ -2974,29 +2975,29 @@ gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *se
   if (self->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Per-name (SNI) contexts are for server contexts: a client sends "
-                           "the peer name given to gsecsock_secure_socket_new() as its SNI");
+                           _("Per-name (SNI) contexts are for server contexts: a client sends "
+                             "the peer name given to gsecsock_secure_socket_new() as its SNI"));
       return FALSE;
     }
   if (for_name->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” is a client context: create it with "
-                   "GSECSOCK_MODE_SERVER and load its certificate", server_name);
+                   _("The context for “%s” is a client context: create it with "
+                     "GSECSOCK_MODE_SERVER and load its certificate"), server_name);
       return FALSE;
     }
   if (for_name == self)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "A context cannot be its own per-name context (for “%s”): clients that "
-                   "ask for no known name get its certificate already", server_name);
+                   _("A context cannot be its own per-name context (for “%s”): clients that "
+                     "ask for no known name get its certificate already"), server_name);
       return FALSE;
     }
   if (!for_name->have_certificate)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” has no certificate: call "
-                   "gsecsock_secure_socket_context_load_certificate_file() on it first",
+                   _("The context for “%s” has no certificate: call "
+                     "gsecsock_secure_socket_context_load_certificate_file() on it first"),
                    server_name);
       return FALSE;
     }
@@ -3006,8 +3007,8 @@ gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *se
   if (nested)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” has per-name contexts of its own, which would "
-                   "never be consulted: add them to this context instead", server_name);
+                   _("The context for “%s” has per-name contexts of its own, which would "
+                     "never be consulted: add them to this context instead"), server_name);
       return FALSE;
     }
 

@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-socket-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -248,13 +249,17 @@ is_server (GSecSockSecureSocket *self)
 static const char *
 peer_label (GSecSockSecureSocket *self)
 {
-  return self->peer_name ? self->peer_name : (is_server (self) ? "the client" : "the server");
+  /* Translators: the peer in the middle of a sentence, as in “The TLS
+   * handshake with the server failed”. */
+  return self->peer_name ? self->peer_name : (is_server (self) ? _("the client") : _("the server"));
 }
 
 static const char *
 Peer_label (GSecSockSecureSocket *self)
 {
-  return self->peer_name ? self->peer_name : (is_server (self) ? "The client" : "The server");
+  /* Translators: the peer at the start of a sentence, as in “The server
+   * closed the connection during the TLS handshake”. */
+  return self->peer_name ? self->peer_name : (is_server (self) ? _("The client") : _("The server"));
 }
 
 /* ---- Errors --------------------------------------------------------- */
@@ -322,11 +327,11 @@ set_eof_error (GSecSockSecureSocket *self, Op op, GError **error)
 {
   if (op == OP_HANDSHAKE)
     g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                 "%s closed the connection during the TLS handshake", Peer_label (self));
+                 _("%s closed the connection during the TLS handshake"), Peer_label (self));
   else
     g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                 "%s closed the connection without a TLS close_notify: the data "
-                 "may have been cut short", Peer_label (self));
+                 _("%s closed the connection without a TLS close_notify: the data "
+                   "may have been cut short"), Peer_label (self));
 }
 
 /* Turns a failed SSL call into a GError. Called with the lock held; leaves
@@ -341,7 +346,9 @@ map_failure (GSecSockSecureSocket *self,
   int version_reason = 0, not_tls_reason = 0, alert = -1;
   gboolean verify_failed = FALSE, eof = FALSE, alpn = FALSE, no_cert = FALSE;
   g_autoptr(GError) transport_error = NULL;
-  const char *during = op == OP_HANDSHAKE ? "TLS handshake" : "TLS connection";
+  /* Translators: what failed, used in “The %s with %s failed: %s” and
+   * “%s ended the %s with the alert “%s”” below. */
+  const char *during = op == OP_HANDSHAKE ? _("TLS handshake") : _("TLS connection");
 
   /* Take both: an error left behind would be blamed for a later failure. */
   transport_error = gsecsock_bio_steal_read_error (self->bio);
@@ -387,7 +394,7 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_autofree char *first = gsecsock_bio_describe_first_bytes (self->bio);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_NOT_TLS,
-                   "%s does not speak TLS: it sent “%s”", Peer_label (self), first);
+                   _("%s does not speak TLS: it sent “%s”"), Peer_label (self), first);
       return;
     }
 
@@ -395,21 +402,21 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED, "%s",
                    self->verify.message ? self->verify.message
-                                        : "The peer's certificate failed verification");
+                                        : _("The peer's certificate failed verification"));
       return;
     }
 
   if (no_cert)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED,
-                           "The client sent no certificate, but this server requires one");
+                           _("The client sent no certificate, but this server requires one"));
       return;
     }
 
   if (alpn || alert == SSL_AD_NO_APPLICATION_PROTOCOL)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_ALPN,
-                   "%s and this side have no application protocol (ALPN) in common",
+                   _("%s and this side have no application protocol (ALPN) in common"),
                    Peer_label (self));
       return;
     }
@@ -417,21 +424,21 @@ map_failure (GSecSockSecureSocket *self,
   if (version_reason != 0 || alert == SSL_AD_PROTOCOL_VERSION)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                   "%s and this side have no TLS version in common (allowed here: %s): %s",
+                   _("%s and this side have no TLS version in common (allowed here: %s): %s"),
                    Peer_label (self),
-                   SSL_get_min_proto_version (self->ssl) == TLS1_3_VERSION ? "TLS 1.3 only" :
-                   SSL_get_max_proto_version (self->ssl) == TLS1_2_VERSION ? "up to TLS 1.2" :
-                   "TLS 1.2 and later",
+                   SSL_get_min_proto_version (self->ssl) == TLS1_3_VERSION ? _("TLS 1.3 only") :
+                   SSL_get_max_proto_version (self->ssl) == TLS1_2_VERSION ? _("up to TLS 1.2") :
+                   _("TLS 1.2 and later"),
                    ERR_reason_error_string (first_code) ? ERR_reason_error_string (first_code)
-                                                        : "protocol version");
+                                                        : _("protocol version"));
       return;
     }
 
   if (alert == 116)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED,
-                   "%s requires a client certificate, and none was sent (alert “%s”): "
-                   "load one with gsecsock_secure_socket_context_load_certificate_file()",
+                   _("%s requires a client certificate, and none was sent (alert “%s”): "
+                     "load one with gsecsock_secure_socket_context_load_certificate_file()"),
                    Peer_label (self), alert_description (alert));
       return;
     }
@@ -440,7 +447,9 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_set_error (error, GSECSOCK_ERROR,
                    op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
-                   "%s ended the %s with the alert “%s”", Peer_label (self), during,
+                   /* Translators: “The server ended the TLS handshake with the
+                    * alert “handshake failure””; the alert's name is OpenSSL's. */
+                   _("%s ended the %s with the alert “%s”"), Peer_label (self), during,
                    alert_description (alert));
       return;
     }
@@ -450,7 +459,7 @@ map_failure (GSecSockSecureSocket *self,
     {
       if (op == OP_HANDSHAKE && gsecsock_bio_bytes_read (self->bio) == 0)
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                     "%s closed the connection without answering the TLS handshake",
+                     _("%s closed the connection without answering the TLS handshake"),
                      Peer_label (self));
       else
         set_eof_error (self, op, error);
@@ -459,9 +468,11 @@ map_failure (GSecSockSecureSocket *self,
 
   g_set_error (error, GSECSOCK_ERROR,
                op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
-               "The %s with %s failed: %s", during, peer_label (self),
+               /* Translators: “The TLS handshake with the server failed: REASON”;
+                * the reason is OpenSSL's, in English. */
+               _("The %s with %s failed: %s"), during, peer_label (self),
                first_code && ERR_reason_error_string (first_code)
-                 ? ERR_reason_error_string (first_code) : "unknown OpenSSL error");
+                 ? ERR_reason_error_string (first_code) : _("unknown OpenSSL error"));
 }
 
 /* ---- The handshake's results ---------------------------------------- */
@@ -1137,10 +1148,10 @@ step (GSecSockSecureSocket  *self,
        memcmp (buffer, self->pending_write, self->pending_write_len) != 0))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "The first %" G_GSIZE_FORMAT " bytes of an earlier write are already "
-                   "encrypted and waiting for the connection: after G_IO_ERROR_WOULD_BLOCK "
-                   "or a cancelled write, write the same data again",
-                   self->pending_write_len);
+                   _("The first %lu bytes of an earlier write are already "
+                     "encrypted and waiting for the connection: after G_IO_ERROR_WOULD_BLOCK "
+                     "or a cancelled write, write the same data again"),
+                   (gulong) self->pending_write_len);
       g_mutex_unlock (&self->lock);
       return STEP_ERROR;
     }
@@ -1153,9 +1164,9 @@ step (GSecSockSecureSocket  *self,
         {
           /* Never decide in the application's place: it may reject. */
           g_set_error_literal (&local_error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "This OpenSSL cannot pause a handshake (no ASYNC support), "
-                               "so verify-certificate and client-certificate-requested "
-                               "handlers cannot be used on this platform");
+                               _("This OpenSSL cannot pause a handshake (no ASYNC support), "
+                                 "so verify-certificate and client-certificate-requested "
+                                 "handlers cannot be used on this platform"));
           notify = end_handshake_locked (self, local_error);
           g_mutex_unlock (&self->lock);
           if (notify)
@@ -1520,10 +1531,10 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           fail_handshake (self,
                           g_error_new (GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                                       "The socket was read, written or handshaken from inside "
-                                       "its own %s handler, so the handshake was abandoned: "
-                                       "answer, or postpone with "
-                                       "gsecsock_secure_socket_defer_decision()",
+                                       _("The socket was read, written or handshaken from inside "
+                                         "its own %s handler, so the handshake was abandoned: "
+                                         "answer, or postpone with "
+                                         "gsecsock_secure_socket_defer_decision()"),
                                        self->question.kind == GSECSOCK_DECISION_VERIFY_CERTIFICATE
                                          ? "verify-certificate" : "client-certificate-requested"),
                           error);
@@ -1537,13 +1548,12 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           fail_handshake (self,
                           g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                       g_dngettext (GETTEXT_PACKAGE,
-                                                    "The TLS handshake with %s did not complete "
-                                                    "within %u second (see the handshake-timeout "
-                                                    "property)",
-                                                    "The TLS handshake with %s did not complete "
-                                                    "within %u seconds (see the handshake-timeout "
-                                                    "property)", timeout),
+                                       gsecsock_ngettext ("The TLS handshake with %s did not complete "
+                                                          "within %u second (see the handshake-timeout "
+                                                          "property)",
+                                                          "The TLS handshake with %s did not complete "
+                                                          "within %u seconds (see the handshake-timeout "
+                                                          "property)", timeout),
                                        peer_label (self), timeout),
                           error);
           return FALSE;
@@ -1657,7 +1667,7 @@ check_usable (GSecSockSecureSocket  *self,
   if (self->closed || (reading && self->input_closed))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The TLS connection is closed");
+                           _("The TLS connection is closed"));
       return FALSE;
     }
   return TRUE;
@@ -1683,7 +1693,7 @@ transfer (GSecSockSecureSocket  *self,
   if (op == OP_WRITE && self->write_closed)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "Cannot write: this side already sent its TLS close_notify");
+                           _("Cannot write: this side already sent its TLS close_notify"));
       return -1;
     }
   if (op == OP_READ && self->read_closed)
@@ -1711,7 +1721,7 @@ transfer (GSecSockSecureSocket  *self,
                 {
                   *wants_slot = wants;
                   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                                       "The TLS handshake is in progress");
+                                       _("The TLS handshake is in progress"));
                 }
               else
                 g_propagate_error (error, g_steal_pointer (&local_error));
@@ -2072,7 +2082,7 @@ gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
   if (self->closed)
     {
       g_task_return_new_error (task, GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                               "Cannot handshake: the TLS connection is closed");
+                               _("Cannot handshake: the TLS connection is closed"));
       g_object_unref (task);
       return;
     }
@@ -2136,7 +2146,7 @@ gsecsock_secure_socket_handshake (GSecSockSecureSocket  *self,
   if (self->closed)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                           "Cannot handshake: the TLS connection is closed");
+                           _("Cannot handshake: the TLS connection is closed"));
       return FALSE;
     }
   return handshake_blocking (self, cancellable, error);
@@ -2291,7 +2301,7 @@ abandon_handshake_on_close (GSecSockSecureSocket *self)
     {
       g_autoptr(GError) error =
         g_error_new_literal (GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                             "The socket was closed during the TLS handshake");
+                             _("The socket was closed during the TLS handshake"));
       abort_handshake (self, error);
     }
 }
@@ -2944,7 +2954,7 @@ setup_ssl (GSecSockSecureSocket  *self,
   if (server)
     {
       SSL_set_accept_state (self->ssl);
-      self->verify.peer_description = "the client";
+      self->verify.peer_description = _("the client");
       switch (gsecsock_secure_socket_context_get_client_auth (self->context))
         {
         case GSECSOCK_CLIENT_AUTH_REQUIRE:
@@ -2981,7 +2991,7 @@ setup_ssl (GSecSockSecureSocket  *self,
                 {
                   ERR_clear_error ();
                   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "“%s” is not a usable IP address", self->peer_name);
+                               _("“%s” is not a usable IP address"), self->peer_name);
                   return FALSE;
                 }
             }
@@ -2993,11 +3003,13 @@ setup_ssl (GSecSockSecureSocket  *self,
                 {
                   ERR_clear_error ();
                   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "“%s” is not a valid host name", self->peer_name);
+                               _("“%s” is not a valid host name"), self->peer_name);
                   return FALSE;
                 }
             }
-          description = g_strdup_printf ("“%s”", self->peer_name);
+          /* Translators: a peer's host name or IP address in the middle of
+           * a sentence, as in “The certificate of “example.org” expired”. */
+          description = g_strdup_printf (_("“%s”"), self->peer_name);
           if (!g_hostname_is_ip_address (self->peer_name))
             self->server_name = g_strdup (self->peer_name);
         }
@@ -3056,9 +3068,9 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
       !g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The base stream (a %s) is not pollable: gsecsock needs a stream whose "
-                   "input and output implement GPollableInputStream and "
-                   "GPollableOutputStream, such as a GSocketConnection",
+                   _("The base stream (a %s) is not pollable: gsecsock needs a stream whose "
+                     "input and output implement GPollableInputStream and "
+                     "GPollableOutputStream, such as a GSocketConnection"),
                    G_OBJECT_TYPE_NAME (base_stream));
       return NULL;
     }
@@ -3068,7 +3080,7 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
       if (peer_name != NULL)
         {
           g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                       "A server socket has no peer name to check (got “%s”): pass NULL",
+                       _("A server socket has no peer name to check (got “%s”): pass NULL"),
                        peer_name);
           return NULL;
         }
@@ -3076,9 +3088,9 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
   else if (peer_name == NULL && gsecsock_secure_socket_context_get_verify_peer (context))
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A verifying client needs the peer name (host name or IP "
-                           "address) that the server's certificate must match; pass it, "
-                           "or turn off verify-peer on the context");
+                           _("A verifying client needs the peer name (host name or IP "
+                             "address) that the server's certificate must match; pass it, "
+                             "or turn off verify-peer on the context"));
       return NULL;
     }
 
@@ -3170,16 +3182,16 @@ gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *cont
   if (!filters_over (G_INPUT_STREAM (input_buffer), base_input))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The buffered stream (a %s) does not read from the connection being "
-                   "secured: pass the one that wraps its input stream",
+                   _("The buffered stream (a %s) does not read from the connection being "
+                     "secured: pass the one that wraps its input stream"),
                    G_OBJECT_TYPE_NAME (input_buffer));
       return NULL;
     }
   if (g_input_stream_has_pending (G_INPUT_STREAM (input_buffer)))
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A read of the plain connection is still pending: wait for it "
-                           "(or cancel it) before securing the connection");
+                           _("A read of the plain connection is still pending: wait for it "
+                             "(or cancel it) before securing the connection"));
       return NULL;
     }
 
@@ -3227,13 +3239,13 @@ check_connect_args (GSecSockSecureSocketContext  *context,
   if (gsecsock_secure_socket_context_get_mode (context) != GSECSOCK_MODE_CLIENT)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Only a client context can connect; this one is a server context");
+                           _("Only a client context can connect; this one is a server context"));
       return FALSE;
     }
   if (host == NULL || *host == '\0')
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "No host to connect to was given");
+                           _("No host to connect to was given"));
       return FALSE;
     }
   return TRUE;
