@@ -43,6 +43,8 @@
  *
  * The transport may be used from several threads; its methods are
  * thread-safe.
+ *
+ * Since: 0.1
  */
 
 #define OUTGOING_LIMIT (256 * 1024)
@@ -467,6 +469,8 @@ gsecsock_memory_output_init (GSecSockMemoryOutput *self)
  * Creates a transport whose bytes the application moves itself.
  *
  * Returns: (transfer full): a new transport
+ *
+ * Since: 0.1
  */
 GSecSockMemoryTransport *
 gsecsock_memory_transport_new (void)
@@ -483,6 +487,8 @@ gsecsock_memory_transport_new (void)
  *
  * Hands bytes received from the peer to the secure socket. They are copied;
  * the socket's pending reads and handshake wake up.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_memory_transport_receive (GSecSockMemoryTransport *self,
@@ -511,6 +517,8 @@ gsecsock_memory_transport_receive (GSecSockMemoryTransport *self,
  * then reports the end of the connection once the received bytes are
  * used up: cleanly if the peer had sent its TLS close_notify, as a
  * possible truncation (%GSECSOCK_ERROR_EOF) otherwise.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_memory_transport_receive_eof (GSecSockMemoryTransport *self)
@@ -531,6 +539,8 @@ gsecsock_memory_transport_receive_eof (GSecSockMemoryTransport *self)
  * application to send to the peer, in order.
  *
  * Returns: (transfer full): the bytes to send, possibly empty
+ *
+ * Since: 0.1
  */
 GBytes *
 gsecsock_memory_transport_take_outgoing (GSecSockMemoryTransport *self)
@@ -556,6 +566,8 @@ gsecsock_memory_transport_take_outgoing (GSecSockMemoryTransport *self)
  * [method@GSecSock.MemoryTransport.take_outgoing].
  *
  * Returns: the number of outgoing bytes
+ *
+ * Since: 0.1
  */
 gsize
 gsecsock_memory_transport_get_outgoing_size (GSecSockMemoryTransport *self)
@@ -577,6 +589,8 @@ gsecsock_memory_transport_get_outgoing_size (GSecSockMemoryTransport *self)
  * Gets how many received bytes the secure socket has not read yet.
  *
  * Returns: the number of incoming bytes
+ *
+ * Since: 0.1
  */
 gsize
 gsecsock_memory_transport_get_incoming_size (GSecSockMemoryTransport *self)
@@ -658,6 +672,8 @@ gsecsock_memory_transport_class_init (GSecSockMemoryTransportClass *klass)
    * per batch: after a first write to an empty buffer, when that context
    * next runs. Applications that do not run a main loop there poll
    * [method@GSecSock.MemoryTransport.get_outgoing_size] instead.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_OUTGOING_READY] =
     g_signal_new ("outgoing-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

@@ -84,6 +84,8 @@
  * existing [class@Gio.SocketService], a socket passed by systemd, a
  * STARTTLS upgrade) is handed to it with
  * [method@GSecSock.SecureServer.add_connection].
+ *
+ * Since: 0.1
  */
 
 /* Listening sockets' backlog: the connections that wait while every
@@ -727,6 +729,8 @@ bind_host_name (GSecSockSecureServer  *self,
  *   name does not resolve, or %GSECSOCK_ERROR_MISUSE if @address is
  *   neither an IP address nor a host name, the context has no certificate,
  *   or the call comes from another main context than the server's
+ *
+ * Since: 0.1
  */
 guint16
 gsecsock_secure_server_listen (GSecSockSecureServer  *self,
@@ -818,6 +822,8 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
  *   to %GSECSOCK_ERROR_MISUSE if no secure socket can be made over it (see
  *   [ctor@GSecSock.SecureSocket.new]) or the call comes from another main
  *   context than the server's
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_add_connection (GSecSockSecureServer  *self,
@@ -843,6 +849,8 @@ gsecsock_secure_server_add_connection (GSecSockSecureServer  *self,
  * theirs. Sockets already handed out with
  * [signal@GSecSock.SecureServer::incoming] are the application's and stay
  * open. The server may listen again afterwards, in the same main context.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_stop (GSecSockSecureServer *self)
@@ -1017,6 +1025,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * ([signal@GSecSock.SecureSocketContext::verify-certificate],
    * [signal@GSecSock.SecureSocketContext::handshake-info]) serve every
    * connection of the server.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL, GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT,
@@ -1028,6 +1038,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * The TCP port of the last successful
    * [method@GSecSock.SecureServer.listen] (the one the system picked when
    * asked for port 0); 0 when the server is not listening.
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
@@ -1039,6 +1051,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * Whether the server listens on at least one port: from the first
    * successful [method@GSecSock.SecureServer.listen] until
    * [method@GSecSock.SecureServer.stop].
+   *
+   * Since: 0.1
    */
   properties[PROP_LISTENING] =
     g_param_spec_boolean ("listening", NULL, NULL, FALSE,
@@ -1060,6 +1074,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * %G_IO_ERROR_ADDRESS_IN_USE: on Linux, `SO_REUSEADDR` never lets two
    * TCP sockets listen on one port (that would take `SO_REUSEPORT`, which
    * gsecsock does not use), so the server never shares its port.
+   *
+   * Since: 0.1
    */
   properties[PROP_REUSE_ADDRESS] =
     g_param_spec_boolean ("reuse-address", NULL, NULL, TRUE,
@@ -1077,6 +1093,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * failure or [property@GSecSock.SecureServer:handshake-timeout].
    * Connections given with [method@GSecSock.SecureServer.add_connection]
    * wait in the server, in order, likewise.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_HANDSHAKES] =
     g_param_spec_uint ("max-handshakes", NULL, NULL, 0, G_MAXUINT, DEFAULT_MAX_HANDSHAKES,
@@ -1093,6 +1111,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * handler may change it for one connection. A connection that runs out
    * of time fails with %G_IO_ERROR_TIMED_OUT
    * ([signal@GSecSock.SecureServer::handshake-failed]) and frees its slot.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
@@ -1103,6 +1123,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    *
    * How many handshakes are running now (at most
    * [property@GSecSock.SecureServer:max-handshakes]).
+   *
+   * Since: 0.1
    */
   properties[PROP_N_HANDSHAKES] =
     g_param_spec_uint ("n-handshakes", NULL, NULL, 0, G_MAXUINT, 0,
@@ -1148,6 +1170,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    *
    * Returns: %TRUE if the handler took the connection over, %FALSE to let
    *   the server handshake it
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_ACCEPTED] =
     g_signal_new ("accepted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1179,6 +1203,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * ```python
    * server.connect('incoming', lambda server, sock: sessions.add(Session(sock)))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_INCOMING] =
     g_signal_new ("incoming", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1205,6 +1231,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * server.connect('handshake-failed',
    *                lambda server, sock, error: log.info('TLS failed: %s', error.message))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_HANDSHAKE_FAILED] =
     g_signal_new ("handshake-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1234,6 +1262,8 @@ gsecsock_secure_server_init (GSecSockSecureServer *self)
  *
  * Returns: (transfer full): a new server, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if @context is a client context
+ *
+ * Since: 0.1
  */
 GSecSockSecureServer *
 gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
@@ -1260,6 +1290,8 @@ gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
  * Gets [property@GSecSock.SecureServer:context].
  *
  * Returns: (transfer none): the server context
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_server_get_context (GSecSockSecureServer *self)
@@ -1275,6 +1307,8 @@ gsecsock_secure_server_get_context (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:port].
  *
  * Returns: the port of the last successful listen, or 0
+ *
+ * Since: 0.1
  */
 guint16
 gsecsock_secure_server_get_port (GSecSockSecureServer *self)
@@ -1290,6 +1324,8 @@ gsecsock_secure_server_get_port (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:listening].
  *
  * Returns: whether the server listens on at least one port
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_get_listening (GSecSockSecureServer *self)
@@ -1305,6 +1341,8 @@ gsecsock_secure_server_get_listening (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:reuse-address].
  *
  * Returns: whether ports are bound with `SO_REUSEADDR`
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_get_reuse_address (GSecSockSecureServer *self)
@@ -1320,6 +1358,8 @@ gsecsock_secure_server_get_reuse_address (GSecSockSecureServer *self)
  *
  * Sets [property@GSecSock.SecureServer:reuse-address], for the following
  * [method@GSecSock.SecureServer.listen] calls.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_reuse_address (GSecSockSecureServer *self,
@@ -1341,6 +1381,8 @@ gsecsock_secure_server_set_reuse_address (GSecSockSecureServer *self,
  * Gets [property@GSecSock.SecureServer:max-handshakes].
  *
  * Returns: the most handshakes run at once, or 0 for no limit
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_max_handshakes (GSecSockSecureServer *self)
@@ -1357,6 +1399,8 @@ gsecsock_secure_server_get_max_handshakes (GSecSockSecureServer *self)
  * Sets [property@GSecSock.SecureServer:max-handshakes]. Raising it lets
  * waiting connections in at once; lowering it below the number running
  * stops nothing, but no new handshake starts until fewer run.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_max_handshakes (GSecSockSecureServer *self,
@@ -1383,6 +1427,8 @@ gsecsock_secure_server_set_max_handshakes (GSecSockSecureServer *self,
  *
  * Returns: the seconds each connection has to complete its handshake, or
  *   0 for no limit
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_handshake_timeout (GSecSockSecureServer *self)
@@ -1399,6 +1445,8 @@ gsecsock_secure_server_get_handshake_timeout (GSecSockSecureServer *self)
  *
  * Sets [property@GSecSock.SecureServer:handshake-timeout], for connections
  * accepted afterwards.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_handshake_timeout (GSecSockSecureServer *self,
@@ -1419,6 +1467,8 @@ gsecsock_secure_server_set_handshake_timeout (GSecSockSecureServer *self,
  * Gets [property@GSecSock.SecureServer:n-handshakes].
  *
  * Returns: how many handshakes are running now
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_n_handshakes (GSecSockSecureServer *self)

@@ -55,6 +55,8 @@
  * stream. A peer that ends the connection without close_notify may have been
  * cut off by an attacker: reading then fails with %GSECSOCK_ERROR_EOF,
  * unless [property@GSecSock.SecureSocket:require-close-notify] is %FALSE.
+ *
+ * Since: 0.1
  */
 
 typedef enum {
@@ -1019,6 +1021,8 @@ gsecsock_secure_socket_answer (GSecSockSecureSocket *self,
  *
  * Returns: (transfer full) (nullable): the decision to answer later, or
  *   %NULL (with a critical warning) when not called from such a handler
+ *
+ * Since: 0.1
  */
 GSecSockDecision *
 gsecsock_secure_socket_defer_decision (GSecSockSecureSocket *self)
@@ -1059,6 +1063,8 @@ gsecsock_secure_socket_defer_decision (GSecSockSecureSocket *self)
  * instead of the context's. Call it before the handshake, or from a
  * [signal@GSecSock.SecureSocket::client-certificate-requested] handler
  * (which then returns %TRUE).
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
@@ -1081,6 +1087,8 @@ gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
  * [method@GSecSock.SecureSocket.set_client_certificate].
  *
  * Returns: (transfer none) (nullable): the client certificate
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_secure_socket_get_client_certificate (GSecSockSecureSocket *self)
@@ -2062,6 +2070,8 @@ handshake_async_run (GTask *task)
  * @callback.
  *
  * See [method@GSecSock.SecureSocket.handshake].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
@@ -2098,6 +2108,8 @@ gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
  * Finishes [method@GSecSock.SecureSocket.handshake_async].
  *
  * Returns: %TRUE if the handshake succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_handshake_finish (GSecSockSecureSocket  *self,
@@ -2133,6 +2145,8 @@ gsecsock_secure_socket_handshake_finish (GSecSockSecureSocket  *self,
  * (an alert from the peer), or a `G_IO_ERROR` of the transport.
  *
  * Returns: %TRUE if the handshake succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_handshake (GSecSockSecureSocket  *self,
@@ -2563,6 +2577,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:context:
    *
    * The context whose configuration (and `SSL_CTX`) this socket uses.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL, GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT,
@@ -2573,6 +2589,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The stream that carries the encrypted bytes. Its input and output
    * streams must be pollable.
+   *
+   * Since: 0.1
    */
   properties[PROP_BASE_STREAM] =
     g_param_spec_object ("base-stream", NULL, NULL, G_TYPE_IO_STREAM,
@@ -2583,6 +2601,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * For a client, the host name or IP address the server's certificate must
    * match; a host name is also sent as SNI. %NULL for a server.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_NAME] =
     g_param_spec_string ("peer-name", NULL, NULL, NULL,
@@ -2596,6 +2616,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * attacker cutting the data short — fails the read with
    * %GSECSOCK_ERROR_EOF. Turn it off only for protocols that detect
    * truncation themselves (for example HTTP with Content-Length).
+   *
+   * Since: 0.1
    */
   properties[PROP_REQUIRE_CLOSE_NOTIFY] =
     g_param_spec_boolean ("require-close-notify", NULL, NULL, TRUE,
@@ -2606,6 +2628,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The peer's certificate (the leaf), once the handshake has received it;
    * also set after a handshake that failed verification. %NULL before.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_CERTIFICATE] =
     g_param_spec_object ("peer-certificate", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE,
@@ -2616,6 +2640,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The certificates the peer sent, leaf first, as a #GListModel of
    * #GSecSockCertificate. %NULL before the handshake.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_CERTIFICATE_CHAIN] =
     g_param_spec_object ("peer-certificate-chain", NULL, NULL, G_TYPE_LIST_MODEL,
@@ -2628,6 +2654,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * first). Set once the peer's certificate has been verified, including
    * when verification made the handshake fail, and when
    * [property@GSecSock.SecureSocketContext:verify-peer] is off.
+   *
+   * Since: 0.1
    */
   properties[PROP_CERTIFICATE_ERRORS] =
     g_param_spec_flags ("certificate-errors", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_FLAGS,
@@ -2659,6 +2687,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * except GLib.Error:
    *     print(sock.props.certificate_status.value_nick, sock.props.peer_certificate)
    * ```
+   *
+   * Since: 0.1
    */
   properties[PROP_CERTIFICATE_STATUS] =
     g_param_spec_enum ("certificate-status", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_STATUS,
@@ -2669,6 +2699,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:protocol-version:
    *
    * The TLS version negotiated, once the handshake has completed.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROTOCOL_VERSION] =
     g_param_spec_enum ("protocol-version", NULL, NULL, GSECSOCK_TYPE_PROTOCOL_VERSION,
@@ -2680,6 +2712,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The cipher suite negotiated, by its standard name (for example
    * `TLS_AES_128_GCM_SHA256`), once the handshake has completed.
+   *
+   * Since: 0.1
    */
   properties[PROP_CIPHER_NAME] =
     g_param_spec_string ("cipher-name", NULL, NULL, NULL,
@@ -2689,6 +2723,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:alpn-protocol:
    *
    * The application protocol agreed on with ALPN, or %NULL if none was.
+   *
+   * Since: 0.1
    */
   properties[PROP_ALPN_PROTOCOL] =
     g_param_spec_string ("alpn-protocol", NULL, NULL, NULL,
@@ -2699,6 +2735,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * Whether the handshake resumed an earlier session (an abbreviated
    * handshake, without a new certificate exchange).
+   *
+   * Since: 0.1
    */
   properties[PROP_SESSION_REUSED] =
     g_param_spec_boolean ("session-reused", NULL, NULL, FALSE,
@@ -2708,6 +2746,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:handshake-complete:
    *
    * Whether the handshake has completed successfully.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_COMPLETE] =
     g_param_spec_boolean ("handshake-complete", NULL, NULL, FALSE,
@@ -2721,6 +2761,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * waits for its answer; then it fails with %G_IO_ERROR_TIMED_OUT. 0 means
    * no limit. The default is 60 seconds. Changing it affects a handshake
    * that has not started yet.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
@@ -2741,6 +2783,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * presented (see [method@GSecSock.SecureSocketContext.add_sni_context]),
    * even when no per-name context served it and the main context's
    * certificate was presented.
+   *
+   * Since: 0.1
    */
   properties[PROP_SERVER_NAME] =
     g_param_spec_string ("server-name", NULL, NULL, NULL,
@@ -2817,6 +2861,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * rejected.
    *
    * Returns: %TRUE to accept @certificate, %FALSE to reject it
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_VERIFY_CERTIFICATE] =
     g_signal_new_class_handler ("verify-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2864,6 +2910,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * sock.connect("handshake-info",
    *              lambda sock, where, value, description: print(where, description))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_HANDSHAKE_INFO] =
     g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2912,6 +2960,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * Returns: %TRUE if the handler chose, declined or deferred; %FALSE for
    *   the default
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_CLIENT_CERTIFICATE_REQUESTED] =
     g_signal_new ("client-certificate-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -3042,6 +3092,8 @@ setup_ssl (GSecSockSecureSocket  *self,
  *
  * Returns: (transfer full): a new socket, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if the arguments cannot work together
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
@@ -3160,6 +3212,8 @@ filters_over (GInputStream *stream,
  * Returns: (transfer full): a new socket, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if @input_buffer does not read from @base_stream
  *   or is busy with a read
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *context,
@@ -3266,6 +3320,8 @@ check_connect_args (GSecSockSecureSocketContext  *context,
  *
  * Returns: (transfer full): a socket ready for reading and writing, or %NULL
  *   with @error set
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_connect (GSecSockSecureSocketContext  *context,
@@ -3364,6 +3420,8 @@ connect_tcp_done (GObject *source, GAsyncResult *result, gpointer user_data)
  * Like [func@GSecSock.SecureSocket.connect], without blocking: resolution,
  * connection and handshake run in the thread-default main context of the
  * caller. Call [func@GSecSock.SecureSocket.connect_finish] from @callback.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_connect_async (GSecSockSecureSocketContext *context,
@@ -3408,6 +3466,8 @@ gsecsock_secure_socket_connect_async (GSecSockSecureSocketContext *context,
  *
  * Returns: (transfer full): a socket ready for reading and writing, or %NULL
  *   with @error set
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_connect_finish (GAsyncResult  *result,
@@ -3429,6 +3489,8 @@ gsecsock_secure_socket_connect_finish (GAsyncResult  *result,
  * Gets [property@GSecSock.SecureSocket:context].
  *
  * Returns: (transfer none): the context of the socket
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_socket_get_context (GSecSockSecureSocket *self)
@@ -3444,6 +3506,8 @@ gsecsock_secure_socket_get_context (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:base-stream].
  *
  * Returns: (transfer none): the stream that carries the encrypted bytes
+ *
+ * Since: 0.1
  */
 GIOStream *
 gsecsock_secure_socket_get_base_stream (GSecSockSecureSocket *self)
@@ -3459,6 +3523,8 @@ gsecsock_secure_socket_get_base_stream (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:peer-name].
  *
  * Returns: (nullable): the name the peer's certificate must match
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_peer_name (GSecSockSecureSocket *self)
@@ -3476,6 +3542,8 @@ gsecsock_secure_socket_get_peer_name (GSecSockSecureSocket *self)
  *
  * Returns: (nullable): the server name, or %NULL if none was sent (or,
  *   on a server, the handshake has not ended yet)
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_server_name (GSecSockSecureSocket *self)
@@ -3491,6 +3559,8 @@ gsecsock_secure_socket_get_server_name (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:require-close-notify].
  *
  * Returns: whether an end of data without close_notify is an error
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *self)
@@ -3506,6 +3576,8 @@ gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *self)
  *   error
  *
  * Sets [property@GSecSock.SecureSocket:require-close-notify].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_require_close_notify (GSecSockSecureSocket *self,
@@ -3529,6 +3601,8 @@ gsecsock_secure_socket_set_require_close_notify (GSecSockSecureSocket *self,
  * Gets [property@GSecSock.SecureSocket:peer-certificate].
  *
  * Returns: (transfer none) (nullable): the peer's certificate
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_secure_socket_get_peer_certificate (GSecSockSecureSocket *self)
@@ -3545,6 +3619,8 @@ gsecsock_secure_socket_get_peer_certificate (GSecSockSecureSocket *self)
  *
  * Returns: (transfer none) (nullable): the certificates the peer sent, leaf
  *   first, as a list of #GSecSockCertificate
+ *
+ * Since: 0.1
  */
 GListModel *
 gsecsock_secure_socket_get_peer_certificate_chain (GSecSockSecureSocket *self)
@@ -3560,6 +3636,8 @@ gsecsock_secure_socket_get_peer_certificate_chain (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:certificate-errors].
  *
  * Returns: every problem found in the peer's certificate chain
+ *
+ * Since: 0.1
  */
 GSecSockCertificateFlags
 gsecsock_secure_socket_get_certificate_errors (GSecSockSecureSocket *self)
@@ -3576,6 +3654,8 @@ gsecsock_secure_socket_get_certificate_errors (GSecSockSecureSocket *self)
  *
  * Returns: the outcome of verifying the peer's certificate chain, or
  *   %GSECSOCK_CERTIFICATE_STATUS_UNKNOWN before it was verified
+ *
+ * Since: 0.1
  */
 GSecSockCertificateStatus
 gsecsock_secure_socket_get_certificate_status (GSecSockSecureSocket *self)
@@ -3594,6 +3674,8 @@ gsecsock_secure_socket_get_certificate_status (GSecSockSecureSocket *self)
  *
  * Returns: the negotiated TLS version, or
  *   %GSECSOCK_PROTOCOL_VERSION_UNKNOWN before the handshake
+ *
+ * Since: 0.1
  */
 GSecSockProtocolVersion
 gsecsock_secure_socket_get_protocol_version (GSecSockSecureSocket *self)
@@ -3609,6 +3691,8 @@ gsecsock_secure_socket_get_protocol_version (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:cipher-name].
  *
  * Returns: (nullable): the negotiated cipher suite
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_cipher_name (GSecSockSecureSocket *self)
@@ -3624,6 +3708,8 @@ gsecsock_secure_socket_get_cipher_name (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:alpn-protocol].
  *
  * Returns: (nullable): the negotiated application protocol
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_alpn_protocol (GSecSockSecureSocket *self)
@@ -3639,6 +3725,8 @@ gsecsock_secure_socket_get_alpn_protocol (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:session-reused].
  *
  * Returns: whether an earlier session was resumed
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_session_reused (GSecSockSecureSocket *self)
@@ -3654,6 +3742,8 @@ gsecsock_secure_socket_get_session_reused (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:handshake-complete].
  *
  * Returns: whether the handshake has completed successfully
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_handshake_complete (GSecSockSecureSocket *self)
@@ -3669,6 +3759,8 @@ gsecsock_secure_socket_get_handshake_complete (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:handshake-timeout].
  *
  * Returns: the handshake's time limit in seconds, 0 for none
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self)
@@ -3683,6 +3775,8 @@ gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self)
  * @seconds: the handshake's time limit in seconds, 0 for none
  *
  * Sets [property@GSecSock.SecureSocket:handshake-timeout].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_handshake_timeout (GSecSockSecureSocket *self,
