@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "gsecsock-i18n-private.h"
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
@@ -98,6 +98,8 @@
  * A store may be used from several threads: lookups are serialized. The
  * store reads its files when it is created and when
  * [method@GSecSock.CertificateStore.reload] is called, not at each lookup.
+ *
+ * Since: 0.1
  */
 
 /* How big a file of a directory store may be: certificate bundles are a
@@ -1738,6 +1740,8 @@ gsecsock_certificate_store_class_init (GSecSockCertificateStoreClass *klass)
    *
    * The directory or the URI the store reads, as given when it was
    * created. Error messages name the store by it.
+   *
+   * Since: 0.1
    */
   properties[PROP_LOCATION] =
     g_param_spec_string ("location", NULL, NULL, NULL,
@@ -1770,6 +1774,8 @@ gsecsock_certificate_store_init (GSecSockCertificateStore *self)
  * Returns: (transfer full): the store; %NULL with @error set to
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if @path is not a directory that
  *   can be read
+ *
+ * Since: 0.1
  */
 GSecSockCertificateStore *
 gsecsock_certificate_store_new_for_directory (const char  *path,
@@ -1809,6 +1815,8 @@ gsecsock_certificate_store_new_for_directory (const char  *path,
  * Returns: (transfer full): the store; %NULL with @error set to
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if OpenSSL cannot open @uri (the
  *   message says why)
+ *
+ * Since: 0.1
  */
 GSecSockCertificateStore *
 gsecsock_certificate_store_new_for_uri (const char  *uri,
@@ -1838,6 +1846,8 @@ gsecsock_certificate_store_new_for_uri (const char  *uri,
  * Gets the directory or URI @self reads.
  *
  * Returns: (transfer none): the location, as given when @self was created
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_certificate_store_get_location (GSecSockCertificateStore *self)
@@ -1860,6 +1870,8 @@ gsecsock_certificate_store_get_location (GSecSockCertificateStore *self)
  *
  * Returns: (transfer full): a list model of [class@GSecSock.Certificate],
  *   a snapshot that later changes to the store do not affect
+ *
+ * Since: 0.1
  */
 GListModel *
 gsecsock_certificate_store_list_certificates (GSecSockCertificateStore *self)
@@ -1916,6 +1928,8 @@ gsecsock_certificate_store_list_certificates (GSecSockCertificateStore *self)
  *   fingerprint and file), %GSECSOCK_ERROR_MISUSE (@identifier is empty,
  *   or a malformed fingerprint: the message says the expected form) or
  *   %GSECSOCK_ERROR_BAD_PASSWORD (no password, or a wrong one three times)
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_certificate_store_lookup (GSecSockCertificateStore     *self,
@@ -1961,6 +1975,8 @@ gsecsock_certificate_store_lookup (GSecSockCertificateStore     *self,
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if the directory or URI cannot be
  *   read any more, or %GSECSOCK_ERROR_MISUSE if called from a handler of a
  *   lookup in progress
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_certificate_store_reload (GSecSockCertificateStore  *self,

@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "gsecsock-i18n-private.h"
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -51,6 +51,8 @@
  * [property@GSecSock.Certificate:fingerprint-sha256]); they do not say
  * whether it is trustworthy, which only verification against trusted
  * authorities decides.
+ *
+ * Since: 0.1
  */
 
 struct _GSecSockCertificate
@@ -280,11 +282,11 @@ parse_der (const guint8  *data,
   if (trailing > 0)
     {
       X509_free (x509);
-      *reason = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "%" G_GSIZE_FORMAT " unexpected byte follows the certificate",
-                                              "%" G_GSIZE_FORMAT " unexpected bytes follow the certificate",
-                                              trailing),
-                                 trailing);
+      /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro. */
+      *reason = g_strdup_printf (gsecsock_ngettext ("%lu unexpected byte follows the certificate",
+                                                    "%lu unexpected bytes follow the certificate",
+                                                    trailing),
+                                 (gulong) trailing);
       return PARSE_INVALID;
     }
 
@@ -637,6 +639,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * form of RFC 2253 (most specific part first, for example
    * `CN=www.example.com,O=Example Ltd,C=GB`), with non-ASCII text as UTF-8.
    * Empty if the certificate has an empty subject.
+   *
+   * Since: 0.1
    */
   properties[PROP_SUBJECT] =
     g_param_spec_string ("subject", NULL, NULL,
@@ -649,6 +653,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * The distinguished name of the authority that issued the certificate, in
    * the form of [property@GSecSock.Certificate:subject]. For a self-signed
    * certificate it equals the subject.
+   *
+   * Since: 0.1
    */
   properties[PROP_ISSUER] =
     g_param_spec_string ("issuer", NULL, NULL,
@@ -662,6 +668,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * hexadecimal digits without separators, two per byte (for example
    * `0A1B2C`), as `openssl x509 -noout -serial` prints it. A (malformed)
    * negative serial number starts with `-`.
+   *
+   * Since: 0.1
    */
   properties[PROP_SERIAL_NUMBER] =
     g_param_spec_string ("serial-number", NULL, NULL,
@@ -673,6 +681,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    *
    * The time (in UTC) from which the certificate is valid, or %NULL if the
    * certificate's date cannot be read.
+   *
+   * Since: 0.1
    */
   properties[PROP_NOT_VALID_BEFORE] =
     g_param_spec_boxed ("not-valid-before", NULL, NULL,
@@ -684,6 +694,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    *
    * The time (in UTC) after which the certificate has expired, or %NULL if
    * the certificate's date cannot be read.
+   *
+   * Since: 0.1
    */
   properties[PROP_NOT_VALID_AFTER] =
     g_param_spec_boxed ("not-valid-after", NULL, NULL,
@@ -699,6 +711,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * This identifies the certificate uniquely, and is what to compare when
    * pinning a certificate. It matches `openssl x509 -noout -fingerprint
    * -sha256` (which prints uppercase).
+   *
+   * Since: 0.1
    */
   properties[PROP_FINGERPRINT_SHA256] =
     g_param_spec_string ("fingerprint-sha256", NULL, NULL,
@@ -714,6 +728,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * Only for display and for matching older tools' output: SHA-1 is broken,
    * so use [property@GSecSock.Certificate:fingerprint-sha256] to pin a
    * certificate.
+   *
+   * Since: 0.1
    */
   properties[PROP_FINGERPRINT_SHA1] =
     g_param_spec_string ("fingerprint-sha1", NULL, NULL,
@@ -726,6 +742,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * The DNS names of the certificate's subjectAltName extension, in the
    * certificate's order (wildcards such as `*.example.com` as written). Empty
    * if it has none. The subject's common name is not included.
+   *
+   * Since: 0.1
    */
   properties[PROP_DNS_NAMES] =
     g_param_spec_boxed ("dns-names", NULL, NULL,
@@ -738,6 +756,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * The IP addresses of the certificate's subjectAltName extension, in the
    * certificate's order, as text in the canonical form of
    * g_inet_address_to_string() (`127.0.0.1`, `::1`). Empty if it has none.
+   *
+   * Since: 0.1
    */
   properties[PROP_IP_ADDRESSES] =
     g_param_spec_boxed ("ip-addresses", NULL, NULL,
@@ -751,6 +771,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * other certificates: its basicConstraints extension says `CA:TRUE` (or,
    * for legacy certificates without that extension, OpenSSL's rules for
    * X.509 v1 roots and keyCertSign usage say so).
+   *
+   * Since: 0.1
    */
   properties[PROP_IS_CA] =
     g_param_spec_boolean ("is-ca", NULL, NULL,
@@ -767,6 +789,8 @@ gsecsock_certificate_class_init (GSecSockCertificateClass *klass)
    * [method@GSecSock.SecureSocketContext.load_identity] do; the others,
    * including the peer's certificates, do not. The key itself is never
    * exposed.
+   *
+   * Since: 0.1
    */
   properties[PROP_HAS_PRIVATE_KEY] =
     g_param_spec_boolean ("has-private-key", NULL, NULL,
@@ -905,6 +929,8 @@ certificate_take_x509 (X509 *x509)
  * what is wrong with it.
  *
  * Returns: (transfer full): the certificate, or %NULL on error
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_certificate_new_from_file (const char  *path,
@@ -937,6 +963,8 @@ gsecsock_certificate_new_from_file (const char  *path,
  * %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE.
  *
  * Returns: (transfer full): the certificate, or %NULL on error
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_certificate_new_from_pem (const char  *data,
@@ -991,6 +1019,8 @@ gsecsock_certificate_new_from_pem (const char  *data,
  * %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE.
  *
  * Returns: (transfer full): the certificate, or %NULL on error
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_certificate_new_from_der (GBytes  *der,
@@ -1042,6 +1072,8 @@ gsecsock_certificate_new_from_der (GBytes  *der,
  *
  * Returns: (element-type GSecSockCertificate) (transfer full): the
  *   certificates in the order of the file, or %NULL on error
+ *
+ * Since: 0.1
  */
 GList *
 gsecsock_certificate_list_new_from_file (const char  *path,
@@ -1095,6 +1127,8 @@ gsecsock_certificate_list_new_from_file (const char  *path,
  *
  * Returns: (transfer full): the certificate, carrying its private key, or
  *   %NULL on error
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_certificate_new_from_files (const char  *cert_path,
@@ -1118,6 +1152,8 @@ gsecsock_certificate_new_from_files (const char  *cert_path,
  * form described at [property@GSecSock.Certificate:subject].
  *
  * Returns: (transfer full): the subject
+ *
+ * Since: 0.1
  */
 char *
 gsecsock_certificate_get_subject (GSecSockCertificate *self)
@@ -1136,6 +1172,8 @@ gsecsock_certificate_get_subject (GSecSockCertificate *self)
  * form described at [property@GSecSock.Certificate:subject].
  *
  * Returns: (transfer full): the issuer
+ *
+ * Since: 0.1
  */
 char *
 gsecsock_certificate_get_issuer (GSecSockCertificate *self)
@@ -1154,6 +1192,8 @@ gsecsock_certificate_get_issuer (GSecSockCertificate *self)
  * described at [property@GSecSock.Certificate:serial-number].
  *
  * Returns: (transfer full): the serial number
+ *
+ * Since: 0.1
  */
 char *
 gsecsock_certificate_get_serial_number (GSecSockCertificate *self)
@@ -1195,6 +1235,8 @@ gsecsock_certificate_get_serial_number (GSecSockCertificate *self)
  *
  * Returns: (transfer full) (nullable): the start of the validity period, in
  *   UTC, or %NULL if the certificate's date cannot be read
+ *
+ * Since: 0.1
  */
 GDateTime *
 gsecsock_certificate_get_not_valid_before (GSecSockCertificate *self)
@@ -1213,6 +1255,8 @@ gsecsock_certificate_get_not_valid_before (GSecSockCertificate *self)
  *
  * Returns: (transfer full) (nullable): the end of the validity period, in
  *   UTC, or %NULL if the certificate's date cannot be read
+ *
+ * Since: 0.1
  */
 GDateTime *
 gsecsock_certificate_get_not_valid_after (GSecSockCertificate *self)
@@ -1232,6 +1276,8 @@ gsecsock_certificate_get_not_valid_after (GSecSockCertificate *self)
  * [property@GSecSock.Certificate:fingerprint-sha256].
  *
  * Returns: (transfer none): the fingerprint, valid as long as @self
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_certificate_get_fingerprint_sha256 (GSecSockCertificate *self)
@@ -1252,6 +1298,8 @@ gsecsock_certificate_get_fingerprint_sha256 (GSecSockCertificate *self)
  * [method@GSecSock.Certificate.get_fingerprint_sha256].
  *
  * Returns: (transfer none): the fingerprint, valid as long as @self
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_certificate_get_fingerprint_sha1 (GSecSockCertificate *self)
@@ -1271,6 +1319,8 @@ gsecsock_certificate_get_fingerprint_sha1 (GSecSockCertificate *self)
  *
  * Returns: (transfer full) (array zero-terminated=1): the DNS names,
  *   possibly none (an empty array, never %NULL)
+ *
+ * Since: 0.1
  */
 GStrv
 gsecsock_certificate_get_dns_names (GSecSockCertificate *self)
@@ -1290,6 +1340,8 @@ gsecsock_certificate_get_dns_names (GSecSockCertificate *self)
  *
  * Returns: (transfer full) (array zero-terminated=1): the IP addresses,
  *   possibly none (an empty array, never %NULL)
+ *
+ * Since: 0.1
  */
 GStrv
 gsecsock_certificate_get_ip_addresses (GSecSockCertificate *self)
@@ -1308,6 +1360,8 @@ gsecsock_certificate_get_ip_addresses (GSecSockCertificate *self)
  * [property@GSecSock.Certificate:is-ca].
  *
  * Returns: %TRUE if the certificate is a certificate authority
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_certificate_get_is_ca (GSecSockCertificate *self)
@@ -1332,6 +1386,8 @@ gsecsock_certificate_get_is_ca (GSecSockCertificate *self)
  * [property@GSecSock.Certificate:has-private-key].
  *
  * Returns: %TRUE if @self carries its private key
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_certificate_get_has_private_key (GSecSockCertificate *self)
@@ -1350,6 +1406,8 @@ gsecsock_certificate_get_has_private_key (GSecSockCertificate *self)
  * from.
  *
  * Returns: (transfer full): the DER encoding
+ *
+ * Since: 0.1
  */
 GBytes *
 gsecsock_certificate_get_der (GSecSockCertificate *self)
@@ -1370,6 +1428,8 @@ gsecsock_certificate_get_der (GSecSockCertificate *self)
  * text `openssl x509` writes.
  *
  * Returns: (transfer full): the PEM text
+ *
+ * Since: 0.1
  */
 char *
 gsecsock_certificate_get_pem (GSecSockCertificate *self)
@@ -1405,6 +1465,8 @@ gsecsock_certificate_get_pem (GSecSockCertificate *self)
  * for example a renewed one, are different certificates.)
  *
  * Returns: %TRUE if @self and @other are the same certificate
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_certificate_equal (GSecSockCertificate *self,

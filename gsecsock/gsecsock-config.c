@@ -3,6 +3,7 @@
 
 #include "gsecsock-config-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 #include <openssl/err.h>
@@ -50,7 +51,7 @@ version_name (GSecSockProtocolVersion version)
     case GSECSOCK_PROTOCOL_VERSION_TLS_1_2: return "TLS 1.2";
     case GSECSOCK_PROTOCOL_VERSION_TLS_1_3: return "TLS 1.3";
     case GSECSOCK_PROTOCOL_VERSION_UNKNOWN:
-    default: return "an unknown version";
+    default: return _("an unknown version");
     }
 }
 
@@ -89,7 +90,7 @@ gsecsock_config_check_versions (GSecSockProtocolVersion   min,
       GSecSockProtocolVersion missing = !(supported & version_flag (min)) ? min : max;
 
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                   "%s cannot be enabled: the OpenSSL in use (%s) was built without it",
+                   _("%s cannot be enabled: the OpenSSL in use (%s) was built without it"),
                    version_name (missing), OpenSSL_version (OPENSSL_VERSION));
       return FALSE;
     }
@@ -97,10 +98,10 @@ gsecsock_config_check_versions (GSecSockProtocolVersion   min,
   if (min < GSECSOCK_PROTOCOL_VERSION_TLS_1_2 && effective_level > 0)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                   "%s cannot be enabled at OpenSSL security level %d: it needs SHA-1 "
-                   "(or MD5) signatures, which OpenSSL 3 forbids at every level above 0. "
-                   "Set the context's security-level to 0 first (knowingly accepting "
-                   "weak keys and algorithms), or use TLS 1.2 or later",
+                   _("%s cannot be enabled at OpenSSL security level %d: it needs SHA-1 "
+                     "(or MD5) signatures, which OpenSSL 3 forbids at every level above 0. "
+                     "Set the context's security-level to 0 first (knowingly accepting "
+                     "weak keys and algorithms), or use TLS 1.2 or later"),
                    version_name (min), effective_level);
       return FALSE;
     }
@@ -122,31 +123,31 @@ gsecsock_config_protocols_to_range (GSecSockProtocols         protocols,
   if (protocols & ~all)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                   "Unknown protocol flags 0x%x: use the GSecSockProtocols values",
+                   _("Unknown protocol flags 0x%x: use the GSecSockProtocols values"),
                    protocols & ~all);
       return FALSE;
     }
   if (protocols & GSECSOCK_PROTOCOLS_SSL_2_0)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                           "SSL 2.0 is not supported: it is broken beyond repair, RFC 6176 "
-                           "forbids it and OpenSSL 3 does not implement it. Use TLS 1.2 or "
-                           "later");
+                           _("SSL 2.0 is not supported: it is broken beyond repair, RFC 6176 "
+                             "forbids it and OpenSSL 3 does not implement it. Use TLS 1.2 or "
+                             "later"));
       return FALSE;
     }
   if (protocols & GSECSOCK_PROTOCOLS_SSL_3_0)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                           "SSL 3.0 is not supported: the POODLE attack broke it, RFC 7568 "
-                           "forbids it and OpenSSL 3 does not implement it. Use TLS 1.2 or "
-                           "later");
+                           _("SSL 3.0 is not supported: the POODLE attack broke it, RFC 7568 "
+                             "forbids it and OpenSSL 3 does not implement it. Use TLS 1.2 or "
+                             "later"));
       return FALSE;
     }
   if (protocols == GSECSOCK_PROTOCOLS_NONE)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                           "No protocol version was given: allow at least one, for example "
-                           "GSECSOCK_PROTOCOLS_TLS_1_2 | GSECSOCK_PROTOCOLS_TLS_1_3");
+                           _("No protocol version was given: allow at least one, for example "
+                             "GSECSOCK_PROTOCOLS_TLS_1_2 | GSECSOCK_PROTOCOLS_TLS_1_3"));
       return FALSE;
     }
 
@@ -165,8 +166,8 @@ gsecsock_config_protocols_to_range (GSecSockProtocols         protocols,
       if (!(protocols & TLS_VERSION_BIT (v)))
         {
           g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                       "%s and %s are allowed but not %s: OpenSSL only supports a range of "
-                       "versions, from a minimum to a maximum. Allow %s too, or drop %s",
+                       _("%s and %s are allowed but not %s: OpenSSL only supports a range of "
+                         "versions, from a minimum to a maximum. Allow %s too, or drop %s"),
                        version_name (low), version_name (high), version_name (v),
                        version_name (v), version_name (low));
           return FALSE;
@@ -274,8 +275,8 @@ gsecsock_config_check_cipher_list (const char  *list,
   if (elements[0] == NULL)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "The cipher list “%s” is empty: give at least one cipher (for example "
-                   "“HIGH”), or NULL for OpenSSL's default", list);
+                   _("The cipher list “%s” is empty: give at least one cipher (for example "
+                     "“HIGH”), or NULL for OpenSSL's default"), list);
       ok = FALSE;
     }
 
@@ -293,9 +294,9 @@ gsecsock_config_check_cipher_list (const char  *list,
       if (g_ascii_strncasecmp (name, "@SECLEVEL", 9) == 0)
         {
           g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                       "“%s” in the cipher list “%s” would change OpenSSL's security level "
-                       "behind the context's back: remove it and set the context's "
-                       "security-level instead", element, list);
+                       _("“%s” in the cipher list “%s” would change OpenSSL's security level "
+                         "behind the context's back: remove it and set the context's "
+                         "security-level instead"), element, list);
           ok = FALSE;
         }
       else if (*name == '@')
@@ -303,8 +304,8 @@ gsecsock_config_check_cipher_list (const char  *list,
           if (g_ascii_strcasecmp (name, "@STRENGTH") != 0)
             {
               g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                           "“%s” in the cipher list “%s” is not a command OpenSSL knows "
-                           "(only “@STRENGTH” is allowed)", element, list);
+                           _("“%s” in the cipher list “%s” is not a command OpenSSL knows "
+                             "(only “@STRENGTH” is allowed)"), element, list);
               ok = FALSE;
             }
         }
@@ -312,13 +313,13 @@ gsecsock_config_check_cipher_list (const char  *list,
         {
           if (*name != '\0' && is_ciphersuite_name (ctx, name))
             g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                         "“%s” in the cipher list “%s” is a TLS 1.3 cipher suite: "
-                         "configure it with the context's ciphersuites, not cipher-list "
-                         "(which is for TLS 1.2 and earlier)", name, list);
+                         _("“%s” in the cipher list “%s” is a TLS 1.3 cipher suite: "
+                           "configure it with the context's ciphersuites, not cipher-list "
+                           "(which is for TLS 1.2 and earlier)"), name, list);
           else
             g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                         "“%s” in the cipher list “%s” matches no cipher of this OpenSSL: "
-                         "check the spelling (`openssl ciphers -v ALL` lists the names)",
+                         _("“%s” in the cipher list “%s” matches no cipher of this OpenSSL: "
+                           "check the spelling (`openssl ciphers -v ALL` lists the names)"),
                          name, list);
           ok = FALSE;
         }
@@ -327,7 +328,7 @@ gsecsock_config_check_cipher_list (const char  *list,
   if (ok && SSL_CTX_set_cipher_list (ctx, list) != 1)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "The cipher list “%s” leaves no cipher for TLS 1.2 and earlier",
+                   _("The cipher list “%s” leaves no cipher for TLS 1.2 and earlier"),
                    list);
       ok = FALSE;
     }
@@ -348,9 +349,9 @@ gsecsock_config_check_ciphersuites (const char  *list,
   if (names[0] == NULL)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "The TLS 1.3 cipher suite list “%s” is empty, which would disable TLS "
-                   "1.3 without saying so: to do that, set max-protocol-version to TLS 1.2 "
-                   "instead", list);
+                   _("The TLS 1.3 cipher suite list “%s” is empty, which would disable TLS "
+                     "1.3 without saying so: to do that, set max-protocol-version to TLS 1.2 "
+                     "instead"), list);
       ok = FALSE;
     }
 
@@ -360,14 +361,14 @@ gsecsock_config_check_ciphersuites (const char  *list,
         continue;
       if (is_cipher_name (ctx, names[i]))
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                     "“%s” in the cipher suite list “%s” is not a TLS 1.3 cipher suite: "
-                     "configure TLS 1.2 ciphers with the context's cipher-list",
+                     _("“%s” in the cipher suite list “%s” is not a TLS 1.3 cipher suite: "
+                       "configure TLS 1.2 ciphers with the context's cipher-list"),
                      names[i], list);
       else
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                     "“%s” in the cipher suite list “%s” is not a TLS 1.3 cipher suite this "
-                     "OpenSSL knows (for example TLS_AES_128_GCM_SHA256, "
-                     "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)",
+                     _("“%s” in the cipher suite list “%s” is not a TLS 1.3 cipher suite this "
+                       "OpenSSL knows (for example TLS_AES_128_GCM_SHA256, "
+                       "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)"),
                      names[i], list);
       ok = FALSE;
     }
@@ -388,8 +389,8 @@ gsecsock_config_check_groups (const char  *list,
   if (names[0] == NULL)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "The key exchange group list “%s” is empty: give at least one group "
-                   "(for example “x25519:P-256”), or NULL for OpenSSL's default", list);
+                   _("The key exchange group list “%s” is empty: give at least one group "
+                     "(for example “x25519:P-256”), or NULL for OpenSSL's default"), list);
       ok = FALSE;
     }
 
@@ -398,8 +399,8 @@ gsecsock_config_check_groups (const char  *list,
       if (SSL_CTX_set1_groups_list (ctx, names[i]) == 1)
         continue;
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "“%s” in the group list “%s” is not a key exchange group this OpenSSL "
-                   "knows (for example x25519, x448, P-256, P-384, P-521, ffdhe2048)",
+                   _("“%s” in the group list “%s” is not a key exchange group this OpenSSL "
+                     "knows (for example x25519, x448, P-256, P-384, P-521, ffdhe2048)"),
                    names[i], list);
       ok = FALSE;
     }
@@ -411,8 +412,8 @@ gsecsock_config_check_groups (const char  *list,
   if (ok && SSL_CTX_set1_groups_list (ctx, list) != 1)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "The group list “%s” names a group more than once (a group may have "
-                   "two names, such as P-256 and prime256v1): give each once", list);
+                   _("The group list “%s” names a group more than once (a group may have "
+                     "two names, such as P-256 and prime256v1): give each once"), list);
       ok = FALSE;
     }
 
@@ -463,14 +464,14 @@ gsecsock_config_load_crls (const char  *path,
   if (!g_file_get_contents (path, &contents, &length, &local_error))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CRL_FILE,
-                   "Cannot read the certificate revocation list “%s”: %s",
+                   _("Cannot read the certificate revocation list “%s”: %s"),
                    path, local_error->message);
       return NULL;
     }
   if (length > G_MAXINT)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CRL_FILE,
-                   "“%s” is too large to be a certificate revocation list", path);
+                   _("“%s” is too large to be a certificate revocation list"), path);
       return NULL;
     }
 
@@ -495,8 +496,8 @@ gsecsock_config_load_crls (const char  *path,
   if (crls->len == 0)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CRL_FILE,
-                   "“%s” holds no certificate revocation list: expected PEM "
-                   "(“-----BEGIN X509 CRL-----”) or DER", path);
+                   _("“%s” holds no certificate revocation list: expected PEM "
+                     "(“-----BEGIN X509 CRL-----”) or DER"), path);
       return NULL;
     }
   return g_steal_pointer (&crls);

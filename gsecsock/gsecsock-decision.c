@@ -38,6 +38,8 @@
  *              lambda yes: decision.accept() if yes else decision.reject())
  *     return False  # ignored: the decision answers
  * ```
+ *
+ * Since: 0.1
  */
 struct _GSecSockDecision
 {
@@ -114,6 +116,8 @@ answer (GSecSockDecision    *self,
  * or, for a client certificate request, the certificate set with
  * [method@GSecSock.SecureSocket.set_client_certificate] (or else the
  * context's own) is sent. The handshake resumes.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_decision_accept (GSecSockDecision *self)
@@ -130,6 +134,8 @@ gsecsock_decision_accept (GSecSockDecision *self)
  * fails with %GSECSOCK_ERROR_CERTIFICATE_REJECTED, the peer getting a
  * bad_certificate alert; or, for a client certificate request, no
  * certificate is sent and the server decides whether to go on.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_decision_reject (GSecSockDecision *self)
@@ -148,6 +154,8 @@ gsecsock_decision_reject (GSecSockDecision *self)
  * Answers a client certificate request
  * (%GSECSOCK_DECISION_CLIENT_CERTIFICATE) with @certificate, and resumes
  * the handshake.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_decision_select_certificate (GSecSockDecision    *self,
@@ -168,6 +176,8 @@ gsecsock_decision_select_certificate (GSecSockDecision    *self,
  * Gets [property@GSecSock.Decision:kind].
  *
  * Returns: the question this decision answers
+ *
+ * Since: 0.1
  */
 GSecSockDecisionKind
 gsecsock_decision_get_kind (GSecSockDecision *self)
@@ -183,6 +193,8 @@ gsecsock_decision_get_kind (GSecSockDecision *self)
  * Gets [property@GSecSock.Decision:certificate].
  *
  * Returns: (transfer none) (nullable): the certificate being verified
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_decision_get_certificate (GSecSockDecision *self)
@@ -198,6 +210,8 @@ gsecsock_decision_get_certificate (GSecSockDecision *self)
  * Gets [property@GSecSock.Decision:depth].
  *
  * Returns: the depth of the certificate being verified (0: the peer's own)
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_decision_get_depth (GSecSockDecision *self)
@@ -213,6 +227,8 @@ gsecsock_decision_get_depth (GSecSockDecision *self)
  * Gets [property@GSecSock.Decision:errors].
  *
  * Returns: the problems found with the certificate being verified
+ *
+ * Since: 0.1
  */
 GSecSockCertificateFlags
 gsecsock_decision_get_errors (GSecSockDecision *self)
@@ -228,6 +244,8 @@ gsecsock_decision_get_errors (GSecSockDecision *self)
  * Gets [property@GSecSock.Decision:acceptable-issuers].
  *
  * Returns: (transfer none) (nullable): the authorities the server accepts
+ *
+ * Since: 0.1
  */
 const char * const *
 gsecsock_decision_get_acceptable_issuers (GSecSockDecision *self)
@@ -243,6 +261,8 @@ gsecsock_decision_get_acceptable_issuers (GSecSockDecision *self)
  * Gets [property@GSecSock.Decision:answered].
  *
  * Returns: whether the decision has been answered
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_decision_get_answered (GSecSockDecision *self)
@@ -318,6 +338,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    * GSecSockDecision:kind:
    *
    * The question this decision answers.
+   *
+   * Since: 0.1
    */
   properties[PROP_KIND] =
     g_param_spec_enum ("kind", NULL, NULL, GSECSOCK_TYPE_DECISION_KIND,
@@ -329,6 +351,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    *
    * For %GSECSOCK_DECISION_VERIFY_CERTIFICATE, the certificate being
    * verified; %NULL otherwise.
+   *
+   * Since: 0.1
    */
   properties[PROP_CERTIFICATE] =
     g_param_spec_object ("certificate", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE,
@@ -339,6 +363,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    *
    * For %GSECSOCK_DECISION_VERIFY_CERTIFICATE, the depth of the certificate
    * in the peer's chain (0: the peer's own certificate).
+   *
+   * Since: 0.1
    */
   properties[PROP_DEPTH] =
     g_param_spec_uint ("depth", NULL, NULL, 0, G_MAXUINT, 0,
@@ -349,6 +375,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    *
    * For %GSECSOCK_DECISION_VERIFY_CERTIFICATE, every problem found with the
    * certificate.
+   *
+   * Since: 0.1
    */
   properties[PROP_ERRORS] =
     g_param_spec_flags ("errors", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_FLAGS,
@@ -360,6 +388,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    *
    * For %GSECSOCK_DECISION_CLIENT_CERTIFICATE, the distinguished names of
    * the authorities the server accepts.
+   *
+   * Since: 0.1
    */
   properties[PROP_ACCEPTABLE_ISSUERS] =
     g_param_spec_boxed ("acceptable-issuers", NULL, NULL, G_TYPE_STRV,
@@ -369,6 +399,8 @@ gsecsock_decision_class_init (GSecSockDecisionClass *klass)
    * GSecSockDecision:answered:
    *
    * Whether the decision has been answered (or dropped).
+   *
+   * Since: 0.1
    */
   properties[PROP_ANSWERED] =
     g_param_spec_boolean ("answered", NULL, NULL, FALSE,

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  *
  * Which side of a TLS connection the sockets of a
  * [class@GSecSock.SecureSocketContext] play.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_mode >*/ {
   GSECSOCK_MODE_CLIENT,
@@ -37,6 +39,8 @@ typedef enum /*< underscore_name=gsecsock_mode >*/ {
  *
  * A version of the TLS protocol. The values are ordered, so versions can be
  * compared with `<` and `>`.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_protocol_version >*/ {
   GSECSOCK_PROTOCOL_VERSION_UNKNOWN = 0,
@@ -70,6 +74,8 @@ typedef enum /*< underscore_name=gsecsock_protocol_version >*/ {
  * The set must be contiguous, since OpenSSL only supports a range of
  * versions. [func@GSecSock.get_supported_protocols] says which versions the
  * OpenSSL in use was built with.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags,underscore_name=gsecsock_protocols >*/ {
   GSECSOCK_PROTOCOLS_NONE    = 0,
@@ -110,6 +116,8 @@ typedef enum /*< flags,underscore_name=gsecsock_protocols >*/ {
  * The problems found while verifying a certificate. Several flags may be set
  * at once: verification collects every problem rather than stopping at the
  * first.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags,underscore_name=gsecsock_certificate_flags >*/ {
   GSECSOCK_CERTIFICATE_NO_FLAGS         = 0,
@@ -165,6 +173,8 @@ typedef enum /*< flags,underscore_name=gsecsock_certificate_flags >*/ {
  * anybody come before those of its validity period, then its name, and last
  * a revocation status that could not be established. See
  * [func@GSecSock.CertificateStatus.from_flags].
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_certificate_status >*/ {
   GSECSOCK_CERTIFICATE_STATUS_UNKNOWN,
@@ -193,6 +203,8 @@ typedef enum /*< underscore_name=gsecsock_certificate_status >*/ {
  * certificate that must be checked and has no usable CRL fails
  * verification with %GSECSOCK_CERTIFICATE_REVOCATION_UNKNOWN: checking
  * fails closed.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_revocation_check >*/ {
   GSECSOCK_REVOCATION_CHECK_NONE,
@@ -212,6 +224,8 @@ typedef enum /*< underscore_name=gsecsock_revocation_check >*/ {
  *
  * Optional capabilities of the OpenSSL gsecsock runs on, as
  * [func@GSecSock.get_features] reports them.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags,underscore_name=gsecsock_features >*/ {
   GSECSOCK_FEATURES_NONE  = 0,
@@ -250,6 +264,8 @@ typedef enum /*< flags,underscore_name=gsecsock_features >*/ {
  * %GSECSOCK_HANDSHAKE_INFO_DONE, with the side
  * (%GSECSOCK_HANDSHAKE_INFO_CONNECT or %GSECSOCK_HANDSHAKE_INFO_ACCEPT) and,
  * for alerts, the direction and whether it is fatal.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags,underscore_name=gsecsock_handshake_info_flags >*/ {
   GSECSOCK_HANDSHAKE_INFO_NONE    = 0,
@@ -274,6 +290,8 @@ typedef enum /*< flags,underscore_name=gsecsock_handshake_info_flags >*/ {
  *   ([signal@GSecSock.SecureSocket::client-certificate-requested]).
  *
  * The question a [class@GSecSock.Decision] answers.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_decision_kind >*/ {
   GSECSOCK_DECISION_VERIFY_CERTIFICATE,
@@ -303,6 +321,8 @@ typedef enum /*< underscore_name=gsecsock_decision_kind >*/ {
  * How [method@GSecSock.CertificateStore.lookup] and
  * [method@GSecSock.SecureSocketContext.use_certificate_from_store] read the
  * identifier of the certificate to find.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_lookup >*/ {
   GSECSOCK_LOOKUP_ANY,
@@ -329,6 +349,8 @@ typedef enum /*< underscore_name=gsecsock_lookup >*/ {
  * Whether a server asks its clients for a certificate, and what it does
  * when a client sends none: the
  * [property@GSecSock.SecureSocketContext:client-auth] of a server context.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_client_auth >*/ {
   GSECSOCK_CLIENT_AUTH_NONE,

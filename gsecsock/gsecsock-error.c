@@ -9,5 +9,7 @@
  * The quark of the %GSECSOCK_ERROR error domain.
  *
  * Returns: the error domain's quark
+ *
+ * Since: 0.1
  */
 G_DEFINE_QUARK (gsecsock-error-quark, gsecsock_error)

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  *
  * The error domain of gsecsock's TLS errors. Errors of the underlying
  * transport (a refused connection, a reset, a timeout) stay in `G_IO_ERROR`.
+ *
+ * Since: 0.1
  */
 #define GSECSOCK_ERROR (gsecsock_error_quark ())
 
@@ -66,6 +68,8 @@ G_BEGIN_DECLS
  *   be read or holds no valid CRL.
  *
  * Error codes in the %GSECSOCK_ERROR domain.
+ *
+ * Since: 0.1
  */
 typedef enum /*< underscore_name=gsecsock_error >*/ {
   GSECSOCK_ERROR_HANDSHAKE_FAILED,

@@ -27,6 +27,8 @@
  * contexts and sockets may still succeed, but handshakes will fail.
  *
  * Returns: %TRUE if gsecsock can make TLS connections
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_is_supported (void)
@@ -59,6 +61,8 @@ gsecsock_is_supported (void)
  * The version of gsecsock itself, for example `"0.1.0"`.
  *
  * Returns: (transfer none): gsecsock's version
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_get_version (void)
@@ -76,6 +80,8 @@ gsecsock_get_version (void)
  *
  * Returns: (transfer none): the OpenSSL version, for logs and "about"
  *   dialogs
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_get_openssl_version (void)
@@ -91,6 +97,8 @@ gsecsock_get_openssl_version (void)
  * `0x30000100` for 3.0.16. Compare it with `>=`.
  *
  * Returns: the OpenSSL version number
+ *
+ * Since: 0.1
  */
 guint32
 gsecsock_get_openssl_version_number (void)
@@ -107,6 +115,8 @@ gsecsock_get_openssl_version_number (void)
  *
  * Returns: the versions that can be enabled with
  *   [method@GSecSock.SecureSocketContext.set_protocols]
+ *
+ * Since: 0.1
  */
 GSecSockProtocols
 gsecsock_get_supported_protocols (void)
@@ -136,6 +146,8 @@ gsecsock_get_supported_protocols (void)
  * mode, whether it was built with OCSP.
  *
  * Returns: the features available
+ *
+ * Since: 0.1
  */
 GSecSockFeatures
 gsecsock_get_features (void)
@@ -168,6 +180,8 @@ gsecsock_get_features (void)
  * problems of one certificate.
  *
  * Returns: the status that sums @flags up
+ *
+ * Since: 0.1
  */
 GSecSockCertificateStatus
 gsecsock_certificate_status_from_flags (GSecSockCertificateFlags flags)
@@ -202,6 +216,8 @@ gsecsock_certificate_status_from_flags (GSecSockCertificateFlags flags)
  * `"revocation-unknown"` or `"unknown"`.
  *
  * Returns: (transfer none): the status's name
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_certificate_status_to_string (GSecSockCertificateStatus status)

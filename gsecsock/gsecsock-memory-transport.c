@@ -3,6 +3,7 @@
 
 #include "gsecsock-memory-transport.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 /**
@@ -42,6 +43,8 @@
  *
  * The transport may be used from several threads; its methods are
  * thread-safe.
+ *
+ * Since: 0.1
  */
 
 #define OUTGOING_LIMIT (256 * 1024)
@@ -237,7 +240,7 @@ orphaned (GSecSockMemoryTransport *transport, GError **error)
 {
   if (transport != NULL)
     return FALSE;
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The memory transport is gone");
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The memory transport is gone"));
   return TRUE;
 }
 
@@ -265,7 +268,7 @@ memory_input_read_nonblocking (GPollableInputStream  *pollable,
   else
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "No bytes were received yet: call gsecsock_memory_transport_receive()");
+                           _("No bytes were received yet: call gsecsock_memory_transport_receive()"));
       n = -1;
     }
   g_mutex_unlock (&self->lock);
@@ -369,14 +372,14 @@ memory_output_write_nonblocking (GPollableOutputStream  *pollable,
   g_mutex_lock (&self->lock);
   if (self->closed)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The memory transport is closed");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The memory transport is closed"));
       n = -1;
     }
   else if (self->outgoing->len >= OUTGOING_LIMIT)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "The outgoing bytes were not taken yet: call "
-                           "gsecsock_memory_transport_take_outgoing()");
+                           _("The outgoing bytes were not taken yet: call "
+                             "gsecsock_memory_transport_take_outgoing()"));
       n = -1;
     }
   else
@@ -466,6 +469,8 @@ gsecsock_memory_output_init (GSecSockMemoryOutput *self)
  * Creates a transport whose bytes the application moves itself.
  *
  * Returns: (transfer full): a new transport
+ *
+ * Since: 0.1
  */
 GSecSockMemoryTransport *
 gsecsock_memory_transport_new (void)
@@ -482,6 +487,8 @@ gsecsock_memory_transport_new (void)
  *
  * Hands bytes received from the peer to the secure socket. They are copied;
  * the socket's pending reads and handshake wake up.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_memory_transport_receive (GSecSockMemoryTransport *self,
@@ -510,6 +517,8 @@ gsecsock_memory_transport_receive (GSecSockMemoryTransport *self,
  * then reports the end of the connection once the received bytes are
  * used up: cleanly if the peer had sent its TLS close_notify, as a
  * possible truncation (%GSECSOCK_ERROR_EOF) otherwise.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_memory_transport_receive_eof (GSecSockMemoryTransport *self)
@@ -530,6 +539,8 @@ gsecsock_memory_transport_receive_eof (GSecSockMemoryTransport *self)
  * application to send to the peer, in order.
  *
  * Returns: (transfer full): the bytes to send, possibly empty
+ *
+ * Since: 0.1
  */
 GBytes *
 gsecsock_memory_transport_take_outgoing (GSecSockMemoryTransport *self)
@@ -555,6 +566,8 @@ gsecsock_memory_transport_take_outgoing (GSecSockMemoryTransport *self)
  * [method@GSecSock.MemoryTransport.take_outgoing].
  *
  * Returns: the number of outgoing bytes
+ *
+ * Since: 0.1
  */
 gsize
 gsecsock_memory_transport_get_outgoing_size (GSecSockMemoryTransport *self)
@@ -576,6 +589,8 @@ gsecsock_memory_transport_get_outgoing_size (GSecSockMemoryTransport *self)
  * Gets how many received bytes the secure socket has not read yet.
  *
  * Returns: the number of incoming bytes
+ *
+ * Since: 0.1
  */
 gsize
 gsecsock_memory_transport_get_incoming_size (GSecSockMemoryTransport *self)
@@ -657,6 +672,8 @@ gsecsock_memory_transport_class_init (GSecSockMemoryTransportClass *klass)
    * per batch: after a first write to an empty buffer, when that context
    * next runs. Applications that do not run a main loop there poll
    * [method@GSecSock.MemoryTransport.get_outgoing_size] instead.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_OUTGOING_READY] =
     g_signal_new ("outgoing-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

@@ -6,7 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <glib/gi18n-lib.h>
+#include "gsecsock-i18n-private.h"
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -160,10 +160,9 @@ set_wrong_password_error (GError     **error,
                           const char  *description)
 {
   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_PASSWORD,
-               g_dngettext (GETTEXT_PACKAGE,
-                            "Cannot decrypt %s: the password was wrong %d time",
-                            "Cannot decrypt %s: the password was wrong %d times",
-                            MAX_PASSWORD_ATTEMPTS),
+               gsecsock_ngettext ("Cannot decrypt %s: the password was wrong %d time",
+                                  "Cannot decrypt %s: the password was wrong %d times",
+                                  MAX_PASSWORD_ATTEMPTS),
                description, MAX_PASSWORD_ATTEMPTS);
 }
 

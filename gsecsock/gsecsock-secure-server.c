@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-server.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 #include "gsecsock-error.h"
@@ -83,6 +84,8 @@
  * existing [class@Gio.SocketService], a socket passed by systemd, a
  * STARTTLS upgrade) is handed to it with
  * [method@GSecSock.SecureServer.add_connection].
+ *
+ * Since: 0.1
  */
 
 /* Listening sockets' backlog: the connections that wait while every
@@ -165,9 +168,9 @@ ensure_main_context (GSecSockSecureServer  *self,
   if (self->main_context != current)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "This server runs in the main context of the thread that started "
-                           "it (its first listen() or add_connection()): call it from that "
-                           "thread, with that main context as its thread-default one");
+                           _("This server runs in the main context of the thread that started "
+                             "it (its first listen() or add_connection()): call it from that "
+                             "thread, with that main context as its thread-default one"));
       return FALSE;
     }
   return TRUE;
@@ -517,12 +520,12 @@ set_address_in_use_error (GSecSockSecureServer  *self,
   g_autofree char *where = g_inet_address_to_string (address);
 
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-               "Cannot listen on %s port %u: the address is already in use (another "
-               "socket is listening on it%s)",
+               _("Cannot listen on %s port %u: the address is already in use (another "
+                 "socket is listening on it%s)"),
                where, port,
                self->reuse_address ? "" :
-               ", or, with reuse-address off, connections of an earlier server on this "
-               "port are still closing (TIME_WAIT)");
+               _(", or, with reuse-address off, connections of an earlier server on this "
+                 "port are still closing (TIME_WAIT)"));
 }
 
 /* A listening socket on @address:@port (0: any free port). */
@@ -655,7 +658,7 @@ bind_host_name (GSecSockSecureServer  *self,
   if (addresses == NULL)
     {
       g_set_error (error, local_error->domain, local_error->code,
-                   "Cannot listen on “%s”: %s", name, local_error->message);
+                   _("Cannot listen on “%s”: %s"), name, local_error->message);
       return FALSE;
     }
 
@@ -690,7 +693,7 @@ bind_host_name (GSecSockSecureServer  *self,
   if (sockets->len == 0)
     {
       g_set_error (error, first_error->domain, first_error->code,
-                   "Cannot listen on “%s”: %s", name, first_error->message);
+                   _("Cannot listen on “%s”: %s"), name, first_error->message);
       return FALSE;
     }
   return TRUE;
@@ -726,6 +729,8 @@ bind_host_name (GSecSockSecureServer  *self,
  *   name does not resolve, or %GSECSOCK_ERROR_MISUSE if @address is
  *   neither an IP address nor a host name, the context has no certificate,
  *   or the call comes from another main context than the server's
+ *
+ * Since: 0.1
  */
 guint16
 gsecsock_secure_server_listen (GSecSockSecureServer  *self,
@@ -742,9 +747,9 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
   if (address != NULL && !g_hostname_is_ip_address (address) && !looks_like_host_name (address))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "“%s” is neither an IP address nor a host name: listen on an address "
-                   "of this machine such as “127.0.0.1”, “::1” or “localhost”, or pass "
-                   "NULL for all of them", address);
+                   _("“%s” is neither an IP address nor a host name: listen on an address "
+                     "of this machine such as “127.0.0.1”, “::1” or “localhost”, or pass "
+                     "NULL for all of them"), address);
       return 0;
     }
   /* Refuse now what would make every connection fail later. */
@@ -817,6 +822,8 @@ gsecsock_secure_server_listen (GSecSockSecureServer  *self,
  *   to %GSECSOCK_ERROR_MISUSE if no secure socket can be made over it (see
  *   [ctor@GSecSock.SecureSocket.new]) or the call comes from another main
  *   context than the server's
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_add_connection (GSecSockSecureServer  *self,
@@ -842,6 +849,8 @@ gsecsock_secure_server_add_connection (GSecSockSecureServer  *self,
  * theirs. Sockets already handed out with
  * [signal@GSecSock.SecureServer::incoming] are the application's and stay
  * open. The server may listen again afterwards, in the same main context.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_stop (GSecSockSecureServer *self)
@@ -1016,6 +1025,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * ([signal@GSecSock.SecureSocketContext::verify-certificate],
    * [signal@GSecSock.SecureSocketContext::handshake-info]) serve every
    * connection of the server.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL, GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT,
@@ -1027,6 +1038,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * The TCP port of the last successful
    * [method@GSecSock.SecureServer.listen] (the one the system picked when
    * asked for port 0); 0 when the server is not listening.
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
@@ -1038,6 +1051,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * Whether the server listens on at least one port: from the first
    * successful [method@GSecSock.SecureServer.listen] until
    * [method@GSecSock.SecureServer.stop].
+   *
+   * Since: 0.1
    */
   properties[PROP_LISTENING] =
     g_param_spec_boolean ("listening", NULL, NULL, FALSE,
@@ -1059,6 +1074,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * %G_IO_ERROR_ADDRESS_IN_USE: on Linux, `SO_REUSEADDR` never lets two
    * TCP sockets listen on one port (that would take `SO_REUSEPORT`, which
    * gsecsock does not use), so the server never shares its port.
+   *
+   * Since: 0.1
    */
   properties[PROP_REUSE_ADDRESS] =
     g_param_spec_boolean ("reuse-address", NULL, NULL, TRUE,
@@ -1076,6 +1093,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * failure or [property@GSecSock.SecureServer:handshake-timeout].
    * Connections given with [method@GSecSock.SecureServer.add_connection]
    * wait in the server, in order, likewise.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_HANDSHAKES] =
     g_param_spec_uint ("max-handshakes", NULL, NULL, 0, G_MAXUINT, DEFAULT_MAX_HANDSHAKES,
@@ -1092,6 +1111,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * handler may change it for one connection. A connection that runs out
    * of time fails with %G_IO_ERROR_TIMED_OUT
    * ([signal@GSecSock.SecureServer::handshake-failed]) and frees its slot.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
@@ -1102,6 +1123,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    *
    * How many handshakes are running now (at most
    * [property@GSecSock.SecureServer:max-handshakes]).
+   *
+   * Since: 0.1
    */
   properties[PROP_N_HANDSHAKES] =
     g_param_spec_uint ("n-handshakes", NULL, NULL, 0, G_MAXUINT, 0,
@@ -1147,6 +1170,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    *
    * Returns: %TRUE if the handler took the connection over, %FALSE to let
    *   the server handshake it
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_ACCEPTED] =
     g_signal_new ("accepted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1178,6 +1203,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * ```python
    * server.connect('incoming', lambda server, sock: sessions.add(Session(sock)))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_INCOMING] =
     g_signal_new ("incoming", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1204,6 +1231,8 @@ gsecsock_secure_server_class_init (GSecSockSecureServerClass *klass)
    * server.connect('handshake-failed',
    *                lambda server, sock, error: log.info('TLS failed: %s', error.message))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_HANDSHAKE_FAILED] =
     g_signal_new ("handshake-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1233,6 +1262,8 @@ gsecsock_secure_server_init (GSecSockSecureServer *self)
  *
  * Returns: (transfer full): a new server, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if @context is a client context
+ *
+ * Since: 0.1
  */
 GSecSockSecureServer *
 gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
@@ -1244,9 +1275,9 @@ gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
   if (gsecsock_secure_socket_context_get_mode (context) != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A TLS server needs a server context: create it with "
-                           "gsecsock_secure_socket_context_new (GSECSOCK_MODE_SERVER) and "
-                           "load its certificate");
+                           _("A TLS server needs a server context: create it with "
+                             "gsecsock_secure_socket_context_new (GSECSOCK_MODE_SERVER) and "
+                             "load its certificate"));
       return NULL;
     }
   return g_object_new (GSECSOCK_TYPE_SECURE_SERVER, "context", context, NULL);
@@ -1259,6 +1290,8 @@ gsecsock_secure_server_new (GSecSockSecureSocketContext  *context,
  * Gets [property@GSecSock.SecureServer:context].
  *
  * Returns: (transfer none): the server context
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_server_get_context (GSecSockSecureServer *self)
@@ -1274,6 +1307,8 @@ gsecsock_secure_server_get_context (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:port].
  *
  * Returns: the port of the last successful listen, or 0
+ *
+ * Since: 0.1
  */
 guint16
 gsecsock_secure_server_get_port (GSecSockSecureServer *self)
@@ -1289,6 +1324,8 @@ gsecsock_secure_server_get_port (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:listening].
  *
  * Returns: whether the server listens on at least one port
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_get_listening (GSecSockSecureServer *self)
@@ -1304,6 +1341,8 @@ gsecsock_secure_server_get_listening (GSecSockSecureServer *self)
  * Gets [property@GSecSock.SecureServer:reuse-address].
  *
  * Returns: whether ports are bound with `SO_REUSEADDR`
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_server_get_reuse_address (GSecSockSecureServer *self)
@@ -1319,6 +1358,8 @@ gsecsock_secure_server_get_reuse_address (GSecSockSecureServer *self)
  *
  * Sets [property@GSecSock.SecureServer:reuse-address], for the following
  * [method@GSecSock.SecureServer.listen] calls.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_reuse_address (GSecSockSecureServer *self,
@@ -1340,6 +1381,8 @@ gsecsock_secure_server_set_reuse_address (GSecSockSecureServer *self,
  * Gets [property@GSecSock.SecureServer:max-handshakes].
  *
  * Returns: the most handshakes run at once, or 0 for no limit
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_max_handshakes (GSecSockSecureServer *self)
@@ -1356,6 +1399,8 @@ gsecsock_secure_server_get_max_handshakes (GSecSockSecureServer *self)
  * Sets [property@GSecSock.SecureServer:max-handshakes]. Raising it lets
  * waiting connections in at once; lowering it below the number running
  * stops nothing, but no new handshake starts until fewer run.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_max_handshakes (GSecSockSecureServer *self,
@@ -1382,6 +1427,8 @@ gsecsock_secure_server_set_max_handshakes (GSecSockSecureServer *self,
  *
  * Returns: the seconds each connection has to complete its handshake, or
  *   0 for no limit
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_handshake_timeout (GSecSockSecureServer *self)
@@ -1398,6 +1445,8 @@ gsecsock_secure_server_get_handshake_timeout (GSecSockSecureServer *self)
  *
  * Sets [property@GSecSock.SecureServer:handshake-timeout], for connections
  * accepted afterwards.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_server_set_handshake_timeout (GSecSockSecureServer *self,
@@ -1418,6 +1467,8 @@ gsecsock_secure_server_set_handshake_timeout (GSecSockSecureServer *self,
  * Gets [property@GSecSock.SecureServer:n-handshakes].
  *
  * Returns: how many handshakes are running now
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_server_get_n_handshakes (GSecSockSecureServer *self)

@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-socket-context-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,8 @@
  * g_autoptr(GSecSockSecureSocket) sock =
  *   gsecsock_secure_socket_connect (ctx, "example.org", 443, NULL, &error);
  * ```
+ *
+ * Since: 0.1
  */
 struct _GSecSockSecureSocketContext
 {
@@ -374,6 +377,8 @@ maybe_rotate_ticket_key_locked (GSecSockSecureSocketContext *self)
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %GSECSOCK_ERROR_INVALID_SETTING if @keys is not 80 bytes, or
  *   %GSECSOCK_ERROR_MISUSE on a client context
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_session_ticket_keys (GSecSockSecureSocketContext  *self,
@@ -388,16 +393,16 @@ gsecsock_secure_socket_context_set_session_ticket_keys (GSecSockSecureSocketCont
   if (self->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Session ticket keys are for server contexts: clients only "
-                           "keep the tickets they are given");
+                           _("Session ticket keys are for server contexts: clients only "
+                             "keep the tickets they are given"));
       return FALSE;
     }
   if (keys != NULL && g_bytes_get_size (keys) != TICKET_KEY_SIZE)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "A session ticket key is %d bytes (a 16-byte name, a 32-byte HMAC "
-                   "secret, a 32-byte AES key); got %" G_GSIZE_FORMAT " bytes",
-                   TICKET_KEY_SIZE, g_bytes_get_size (keys));
+                   _("A session ticket key is %d bytes (a 16-byte name, a 32-byte HMAC "
+                     "secret, a 32-byte AES key); got %lu bytes"),
+                   TICKET_KEY_SIZE, (gulong) g_bytes_get_size (keys));
       return FALSE;
     }
 
@@ -423,6 +428,8 @@ gsecsock_secure_socket_context_set_session_ticket_keys (GSecSockSecureSocketCont
  * Does nothing when a key was set with
  * [method@GSecSock.SecureSocketContext.set_session_ticket_keys] (rotate it
  * by setting a new one).
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_rotate_session_ticket_keys (GSecSockSecureSocketContext *self)
@@ -590,8 +597,8 @@ sni_normalize (const char  *name,
   if (g_hostname_is_ip_address (host))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "“%s” is an IP address: clients send only host names as SNI, so a "
-                   "per-name context can only be chosen by a host name", name);
+                   _("“%s” is an IP address: clients send only host names as SNI, so a "
+                     "per-name context can only be chosen by a host name"), name);
       return NULL;
     }
   ascii = g_hostname_to_ascii (host);
@@ -619,9 +626,9 @@ sni_normalize (const char  *name,
 
 invalid:
   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-               "“%s” is not a valid server name: give a host name such as "
-               "“www.example.org”, or a wildcard for the names directly under a "
-               "domain, such as “*.example.org”", name);
+               _("“%s” is not a valid server name: give a host name such as "
+                 "“www.example.org”, or a wildcard for the names directly under a "
+                 "domain, such as “*.example.org”"), name);
   return NULL;
 }
 
@@ -838,9 +845,9 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
   if (self->mode == GSECSOCK_MODE_SERVER && !self->have_certificate)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "This server context has no certificate: call "
-                           "gsecsock_secure_socket_context_load_certificate_file() "
-                           "before creating sockets");
+                           _("This server context has no certificate: call "
+                             "gsecsock_secure_socket_context_load_certificate_file() "
+                             "before creating sockets"));
       return NULL;
     }
 
@@ -1109,6 +1116,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * GSecSockSecureSocketContext:mode:
    *
    * Whether sockets made from this context are TLS clients or servers.
+   *
+   * Since: 0.1
    */
   properties[PROP_MODE] =
     g_param_spec_enum ("mode", NULL, NULL,
@@ -1127,6 +1136,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * costs no parsing of the CA bundle. The environment variables
    * `SSL_CERT_FILE` and `SSL_CERT_DIR` are honored at that moment; a bundle
    * updated later is seen by the next process.
+   *
+   * Since: 0.1
    */
   properties[PROP_USE_SYSTEM_TRUST] =
     g_param_spec_boolean ("use-system-trust", NULL, NULL, TRUE,
@@ -1151,6 +1162,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * %TRUE sets %GSECSOCK_CLIENT_AUTH_REQUIRE, and setting it to %FALSE
    * turns %GSECSOCK_CLIENT_AUTH_REQUIRE into %GSECSOCK_CLIENT_AUTH_NONE
    * (and leaves %GSECSOCK_CLIENT_AUTH_REQUEST as it is).
+   *
+   * Since: 0.1
    */
   properties[PROP_VERIFY_PEER] =
     g_param_spec_boolean ("verify-peer", NULL, NULL, TRUE,
@@ -1181,6 +1194,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * [signal@GSecSock.SecureSocket::client-certificate-requested]).
    * [property@GSecSock.SecureSocketContext:verify-peer] is kept in step:
    * %TRUE exactly when this is %GSECSOCK_CLIENT_AUTH_REQUIRE.
+   *
+   * Since: 0.1
    */
   properties[PROP_CLIENT_AUTH] =
     g_param_spec_enum ("client-auth", NULL, NULL,
@@ -1202,6 +1217,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * the same as a #GError. See also
    * [property@GSecSock.SecureSocketContext:protocols], the same setting as
    * flags.
+   *
+   * Since: 0.1
    */
   properties[PROP_MIN_PROTOCOL_VERSION] =
     g_param_spec_enum ("min-protocol-version", NULL, NULL,
@@ -1213,6 +1230,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * The highest TLS version allowed, or %GSECSOCK_PROTOCOL_VERSION_UNKNOWN
    * (the default) for the highest this OpenSSL supports.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_PROTOCOL_VERSION] =
     g_param_spec_enum ("max-protocol-version", NULL, NULL,
@@ -1235,6 +1254,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * [method@GSecSock.SecureSocketContext.set_protocols] reports why as a
    * #GError; setting the property to such a value is a programming error
    * that leaves it unchanged.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROTOCOLS] =
     g_param_spec_flags ("protocols", NULL, NULL,
@@ -1258,6 +1279,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * it to 0 and then allow those versions. A level above 0 while they are
    * allowed is refused ([method@GSecSock.SecureSocketContext.set_security_level]
    * says so as a #GError).
+   *
+   * Since: 0.1
    */
   properties[PROP_SECURITY_LEVEL] =
     g_param_spec_int ("security-level", NULL, NULL, -1, 5, -1,
@@ -1278,6 +1301,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * %GSECSOCK_ERROR_INVALID_SETTING naming it, and the property keeps its
    * previous value. `@SECLEVEL=n` is refused: use
    * [property@GSecSock.SecureSocketContext:security-level].
+   *
+   * Since: 0.1
    */
   properties[PROP_CIPHER_LIST] =
     g_param_spec_string ("cipher-list", NULL, NULL, NULL,
@@ -1297,6 +1322,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * keeps its previous value. An empty list, which would disable TLS 1.3
    * silently, is refused too: set
    * [property@GSecSock.SecureSocketContext:max-protocol-version] instead.
+   *
+   * Since: 0.1
    */
   properties[PROP_CIPHERSUITES] =
     g_param_spec_string ("ciphersuites", NULL, NULL, NULL,
@@ -1315,6 +1342,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * [method@GSecSock.SecureSocketContext.set_groups] fails with
    * %GSECSOCK_ERROR_INVALID_SETTING naming an unknown one, and the property
    * keeps its previous value.
+   *
+   * Since: 0.1
    */
   properties[PROP_GROUPS] =
     g_param_spec_string ("groups", NULL, NULL, NULL,
@@ -1335,6 +1364,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * with %GSECSOCK_ERROR_CERTIFICATE_REJECTED, whose message names the
    * issuer whose CRL is missing, unless a
    * [signal@GSecSock.SecureSocket::verify-certificate] handler accepts it.
+   *
+   * Since: 0.1
    */
   properties[PROP_CHECK_REVOCATION] =
     g_param_spec_enum ("check-revocation", NULL, NULL,
@@ -1351,6 +1382,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * preference, the first one the client offered too; when the client offers
    * ALPN but none matches, the handshake fails with %GSECSOCK_ERROR_ALPN.
    * The result is [property@GSecSock.SecureSocket:alpn-protocol].
+   *
+   * Since: 0.1
    */
   properties[PROP_ALPN_PROTOCOLS] =
     g_param_spec_boxed ("alpn-protocols", NULL, NULL, G_TYPE_STRV,
@@ -1364,6 +1397,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * Anyone who can read this file can decrypt the traffic: use it only
    * for debugging.
+   *
+   * Since: 0.1
    */
   properties[PROP_KEYLOG_FILE] =
     g_param_spec_string ("keylog-file", NULL, NULL, NULL,
@@ -1375,6 +1410,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * Whether the `SSLKEYLOGFILE` environment variable is honoured when
    * [property@GSecSock.SecureSocketContext:keylog-file] is unset. Off by
    * default, so that an environment variable alone never exposes secrets.
+   *
+   * Since: 0.1
    */
   properties[PROP_USE_SSLKEYLOGFILE] =
     g_param_spec_boolean ("use-sslkeylogfile", NULL, NULL, FALSE,
@@ -1423,6 +1460,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * ```
    *
    * Returns: (transfer full) (nullable): the password, or %NULL to cancel
+   *
+   * Since: 0.1
    */
   signals[CONTEXT_SIGNAL_PASSWORD_REQUESTED] =
     g_signal_new ("password-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1464,6 +1503,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * Returns: %TRUE to accept @certificate, %FALSE to reject it and fail the
    *   handshake
+   *
+   * Since: 0.1
    */
   signals[CONTEXT_SIGNAL_VERIFY_CERTIFICATE] =
     g_signal_new ("verify-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1489,6 +1530,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * ctx.connect('handshake-info',
    *             lambda ctx, sock, where, value, text: log.debug('%s: %s', sock.props.peer_name, text))
    * ```
+   *
+   * Since: 0.1
    */
   signals[CONTEXT_SIGNAL_HANDSHAKE_INFO] =
     g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1510,6 +1553,8 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    * Returns: %TRUE if the handler chose (with
    *   [method@GSecSock.SecureSocket.set_client_certificate]), declined or
    *   deferred; %FALSE to let the context's own certificate, if any, be sent
+   *
+   * Since: 0.1
    */
   signals[CONTEXT_SIGNAL_CLIENT_CERTIFICATE_REQUESTED] =
     g_signal_new ("client-certificate-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1544,6 +1589,8 @@ gsecsock_secure_socket_context_init (GSecSockSecureSocketContext *self)
  * certificate and host name.
  *
  * Returns: (transfer full): a new context
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_socket_context_new (GSecSockMode mode)
@@ -1558,7 +1605,7 @@ openssl_reason (void)
 {
   unsigned long code = ERR_peek_last_error ();
   const char *reason = code ? ERR_reason_error_string (code) : NULL;
-  char *result = g_strdup (reason ? reason : "unknown error");
+  char *result = g_strdup (reason ? reason : _("unknown error"));
 
   ERR_clear_error ();
   return result;
@@ -1595,6 +1642,8 @@ openssl_reason (void)
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, %GSECSOCK_ERROR_BAD_KEY_FILE,
  *   %GSECSOCK_ERROR_KEY_MISMATCH or %GSECSOCK_ERROR_BAD_PASSWORD
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSocketContext  *self,
@@ -1650,6 +1699,8 @@ gsecsock_secure_socket_context_load_certificate_file (GSecSockSecureSocketContex
  *   %GSECSOCK_ERROR_KEY_MISMATCH (the key is not the certificate's),
  *   %GSECSOCK_ERROR_BAD_PASSWORD (no password, or a wrong one three times)
  *   or %GSECSOCK_ERROR_MISUSE (a @key_path with a PKCS#12 file)
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_secure_socket_context_load_identity (GSecSockSecureSocketContext  *self,
@@ -1684,6 +1735,8 @@ gsecsock_secure_socket_context_load_identity (GSecSockSecureSocketContext  *self
  *   %GSECSOCK_ERROR_MISUSE if @certificate has no private key, or
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if OpenSSL refuses it (for example
  *   a key too weak for the security level)
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *self,
@@ -1703,9 +1756,9 @@ gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *se
       g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
 
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The certificate “%s” has no private key, so it cannot be presented: "
-                   "load it with its key (gsecsock_secure_socket_context_load_identity() "
-                   "or gsecsock_certificate_new_from_files())",
+                   _("The certificate “%s” has no private key, so it cannot be presented: "
+                     "load it with its key (gsecsock_secure_socket_context_load_identity() "
+                     "or gsecsock_certificate_new_from_files())"),
                    subject);
       return FALSE;
     }
@@ -1726,7 +1779,7 @@ gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *se
       g_autofree char *subject = gsecsock_certificate_get_subject (certificate);
 
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                   "OpenSSL refused the certificate “%s”: %s", subject, reason);
+                   _("OpenSSL refused the certificate “%s”: %s"), subject, reason);
       return FALSE;
     }
 
@@ -1759,6 +1812,8 @@ gsecsock_secure_socket_context_set_certificate (GSecSockSecureSocketContext  *se
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE (unreadable, not PKCS#12, or
  *   without a certificate), %GSECSOCK_ERROR_BAD_KEY_FILE (no private key),
  *   %GSECSOCK_ERROR_KEY_MISMATCH or %GSECSOCK_ERROR_BAD_PASSWORD
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_load_pkcs12_file (GSecSockSecureSocketContext  *self,
@@ -1820,6 +1875,8 @@ gsecsock_secure_socket_context_load_pkcs12_file (GSecSockSecureSocketContext  *s
  *   %GSECSOCK_ERROR_AMBIGUOUS, %GSECSOCK_ERROR_MISUSE for a malformed
  *   fingerprint, %GSECSOCK_ERROR_BAD_PASSWORD, …) or by
  *   [method@GSecSock.SecureSocketContext.set_certificate]
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_use_certificate_from_store (GSecSockSecureSocketContext  *self,
@@ -1854,6 +1911,8 @@ gsecsock_secure_socket_context_use_certificate_from_store (GSecSockSecureSocketC
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if the file is missing, unreadable
  *   or holds no certificate
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContext  *self,
@@ -1874,7 +1933,7 @@ gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContex
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE,
-                     "Cannot use “%s” as trust anchors: %s", path, local_error->message);
+                     _("Cannot use “%s” as trust anchors: %s"), path, local_error->message);
       return FALSE;
     }
 
@@ -1891,6 +1950,8 @@ gsecsock_secure_socket_context_add_trust_anchor_file (GSecSockSecureSocketContex
  * Trusts @certificate as a root of trust: chains that lead to it verify.
  * It need not be self-signed: trusting an intermediate (or a server's own
  * certificate) pins that certificate.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_add_trust_anchor (GSecSockSecureSocketContext *self,
@@ -1924,6 +1985,8 @@ gsecsock_secure_socket_context_add_trust_anchor (GSecSockSecureSocketContext *se
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %GSECSOCK_ERROR_BAD_CERTIFICATE_FILE if @der is not exactly one valid
  *   certificate
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_add_trust_anchor_der (GSecSockSecureSocketContext  *self,
@@ -1964,6 +2027,8 @@ gsecsock_secure_socket_context_add_trust_anchor_der (GSecSockSecureSocketContext
  * with this side's own certificate come with it (see
  * [method@GSecSock.SecureSocketContext.load_certificate_file]). Sockets
  * created afterwards use it.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_add_chain_certificate (GSecSockSecureSocketContext *self,
@@ -2023,6 +2088,8 @@ gsecsock_secure_socket_context_add_chain_certificate (GSecSockSecureSocketContex
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %GSECSOCK_ERROR_BAD_CRL_FILE if the file cannot be read or holds no
  *   CRL
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_add_crl_file (GSecSockSecureSocketContext  *self,
@@ -2058,6 +2125,8 @@ gsecsock_secure_socket_context_add_crl_file (GSecSockSecureSocketContext  *self,
  * adding newer ones. While
  * [property@GSecSock.SecureSocketContext:check-revocation] asks for
  * checking, sockets created before new CRLs are added fail verification.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_clear_crls (GSecSockSecureSocketContext *self)
@@ -2081,6 +2150,8 @@ gsecsock_secure_socket_context_clear_crls (GSecSockSecureSocketContext *self)
  * Gets [property@GSecSock.SecureSocketContext:mode].
  *
  * Returns: whether the context makes client or server sockets
+ *
+ * Since: 0.1
  */
 GSecSockMode
 gsecsock_secure_socket_context_get_mode (GSecSockSecureSocketContext *self)
@@ -2096,6 +2167,8 @@ gsecsock_secure_socket_context_get_mode (GSecSockSecureSocketContext *self)
  * Gets [property@GSecSock.SecureSocketContext:use-system-trust].
  *
  * Returns: whether the system's certificate authorities are trusted
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_get_use_system_trust (GSecSockSecureSocketContext *self)
@@ -2110,6 +2183,8 @@ gsecsock_secure_socket_context_get_use_system_trust (GSecSockSecureSocketContext
  * @use_system_trust: whether to trust the system's certificate authorities
  *
  * Sets [property@GSecSock.SecureSocketContext:use-system-trust].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_use_system_trust (GSecSockSecureSocketContext *self,
@@ -2135,6 +2210,8 @@ gsecsock_secure_socket_context_set_use_system_trust (GSecSockSecureSocketContext
  * Gets [property@GSecSock.SecureSocketContext:verify-peer].
  *
  * Returns: whether the peer's certificate must pass verification
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_get_verify_peer (GSecSockSecureSocketContext *self)
@@ -2151,6 +2228,8 @@ gsecsock_secure_socket_context_get_verify_peer (GSecSockSecureSocketContext *sel
  * Sets [property@GSecSock.SecureSocketContext:verify-peer]. Turning it off
  * on a client makes connections open to impersonation: do it only when the
  * peer is authenticated another way.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketContext *self,
@@ -2189,6 +2268,8 @@ gsecsock_secure_socket_context_set_verify_peer (GSecSockSecureSocketContext *sel
  *
  * Returns: whether a server asks clients for a certificate;
  *   %GSECSOCK_CLIENT_AUTH_NONE for a client context
+ *
+ * Since: 0.1
  */
 GSecSockClientAuth
 gsecsock_secure_socket_context_get_client_auth (GSecSockSecureSocketContext *self)
@@ -2211,6 +2292,8 @@ gsecsock_secure_socket_context_get_client_auth (GSecSockSecureSocketContext *sel
  * gsecsock_secure_socket_context_set_client_auth (server_ctx, GSECSOCK_CLIENT_AUTH_REQUEST);
  * gsecsock_secure_socket_context_add_trust_anchor_file (server_ctx, "clients-ca.pem", &error);
  * ```
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_client_auth (GSecSockSecureSocketContext *self,
@@ -2257,6 +2340,8 @@ gsecsock_secure_socket_context_set_client_auth (GSecSockSecureSocketContext *sel
  * Gets [property@GSecSock.SecureSocketContext:min-protocol-version].
  *
  * Returns: the lowest TLS version allowed
+ *
+ * Since: 0.1
  */
 GSecSockProtocolVersion
 gsecsock_secure_socket_context_get_min_protocol_version (GSecSockSecureSocketContext *self)
@@ -2305,6 +2390,8 @@ check_versions_allowed (GSecSockSecureSocketContext *self,
  *
  * Sets [property@GSecSock.SecureSocketContext:min-protocol-version].
  * It must not be above the maximum.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_min_protocol_version (GSecSockSecureSocketContext *self,
@@ -2336,6 +2423,8 @@ gsecsock_secure_socket_context_set_min_protocol_version (GSecSockSecureSocketCon
  *
  * Returns: the highest TLS version allowed, or
  *   %GSECSOCK_PROTOCOL_VERSION_UNKNOWN for no limit
+ *
+ * Since: 0.1
  */
 GSecSockProtocolVersion
 gsecsock_secure_socket_context_get_max_protocol_version (GSecSockSecureSocketContext *self)
@@ -2352,6 +2441,8 @@ gsecsock_secure_socket_context_get_max_protocol_version (GSecSockSecureSocketCon
  *
  * Sets [property@GSecSock.SecureSocketContext:max-protocol-version].
  * It must not be below the minimum.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_max_protocol_version (GSecSockSecureSocketContext *self,
@@ -2381,6 +2472,8 @@ gsecsock_secure_socket_context_set_max_protocol_version (GSecSockSecureSocketCon
  * Gets [property@GSecSock.SecureSocketContext:protocols].
  *
  * Returns: the protocol versions allowed
+ *
+ * Since: 0.1
  */
 GSecSockProtocols
 gsecsock_secure_socket_context_get_protocols (GSecSockSecureSocketContext *self)
@@ -2418,6 +2511,8 @@ gsecsock_secure_socket_context_get_protocols (GSecSockSecureSocketContext *self)
  *
  * Returns: %TRUE if the versions were set; %FALSE with @error set to
  *   %GSECSOCK_ERROR_PROTOCOL_VERSION otherwise
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_protocols (GSecSockSecureSocketContext  *self,
@@ -2463,6 +2558,8 @@ gsecsock_secure_socket_context_set_protocols (GSecSockSecureSocketContext  *self
  * Gets [property@GSecSock.SecureSocketContext:security-level].
  *
  * Returns: the OpenSSL security level set, or -1 for OpenSSL's default
+ *
+ * Since: 0.1
  */
 int
 gsecsock_secure_socket_context_get_security_level (GSecSockSecureSocketContext *self)
@@ -2487,6 +2584,8 @@ gsecsock_secure_socket_context_get_security_level (GSecSockSecureSocketContext *
  *   while TLS 1.0 or 1.1 are allowed (raise
  *   [property@GSecSock.SecureSocketContext:min-protocol-version] to TLS 1.2
  *   first)
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  *self,
@@ -2505,9 +2604,9 @@ gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  
   if (effective > 0 && self->min_version < GSECSOCK_PROTOCOL_VERSION_TLS_1_2)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "Security level %d would disable TLS 1.%d, which min-protocol-version "
-                   "allows: OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0. Raise "
-                   "min-protocol-version to TLS 1.2 first",
+                   _("Security level %d would disable TLS 1.%d, which min-protocol-version "
+                     "allows: OpenSSL 3 refuses TLS 1.0 and 1.1 above level 0. Raise "
+                     "min-protocol-version to TLS 1.2 first"),
                    effective, self->min_version - GSECSOCK_PROTOCOL_VERSION_TLS_1_0);
       return FALSE;
     }
@@ -2530,6 +2629,8 @@ gsecsock_secure_socket_context_set_security_level (GSecSockSecureSocketContext  
  *
  * Returns: (nullable): the TLS 1.2 cipher list set, or %NULL for
  *   OpenSSL's default
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_context_get_cipher_list (GSecSockSecureSocketContext *self)
@@ -2553,6 +2654,8 @@ gsecsock_secure_socket_context_get_cipher_list (GSecSockSecureSocketContext *sel
  *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first name
  *   that matches no cipher (or a TLS 1.3 suite, or `@SECLEVEL`), or saying
  *   that the list leaves no cipher
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *self,
@@ -2579,7 +2682,7 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
 
       g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "OpenSSL refused the cipher list “%s”: %s",
+                   _("OpenSSL refused the cipher list “%s”: %s"),
                    ciphers != NULL ? ciphers : default_list, reason);
       return FALSE;
     }
@@ -2601,6 +2704,8 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
  *
  * Returns: (nullable): the TLS 1.3 cipher suites set, or %NULL for
  *   OpenSSL's default
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_context_get_ciphersuites (GSecSockSecureSocketContext *self)
@@ -2623,6 +2728,8 @@ gsecsock_secure_socket_context_get_ciphersuites (GSecSockSecureSocketContext *se
  * Returns: %TRUE if the suites were set; %FALSE, changing nothing, with
  *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first unknown
  *   suite (or a TLS 1.2 cipher), or saying that the list is empty
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *self,
@@ -2647,7 +2754,7 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
 
       g_mutex_unlock (&self->lock);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_INVALID_SETTING,
-                   "OpenSSL refused the TLS 1.3 cipher suites “%s”: %s",
+                   _("OpenSSL refused the TLS 1.3 cipher suites “%s”: %s"),
                    ciphersuites != NULL ? ciphersuites : default_list, reason);
       return FALSE;
     }
@@ -2667,6 +2774,8 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
  *
  * Returns: (nullable): the key exchange groups set, or %NULL for
  *   OpenSSL's default
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_context_get_groups (GSecSockSecureSocketContext *self)
@@ -2689,6 +2798,8 @@ gsecsock_secure_socket_context_get_groups (GSecSockSecureSocketContext *self)
  * Returns: %TRUE if the groups were set; %FALSE, changing nothing, with
  *   @error set to %GSECSOCK_ERROR_INVALID_SETTING naming the first unknown
  *   group, or saying that the list is empty
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_set_groups (GSecSockSecureSocketContext  *self,
@@ -2720,6 +2831,8 @@ gsecsock_secure_socket_context_set_groups (GSecSockSecureSocketContext  *self,
  *
  * Returns: which certificates of the peer's chain are checked for
  *   revocation
+ *
+ * Since: 0.1
  */
 GSecSockRevocationCheck
 gsecsock_secure_socket_context_get_check_revocation (GSecSockSecureSocketContext *self)
@@ -2736,6 +2849,8 @@ gsecsock_secure_socket_context_get_check_revocation (GSecSockSecureSocketContext
  * Sets [property@GSecSock.SecureSocketContext:check-revocation]. Add the
  * CRLs to check against with
  * [method@GSecSock.SecureSocketContext.add_crl_file].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_check_revocation (GSecSockSecureSocketContext *self,
@@ -2769,6 +2884,8 @@ gsecsock_secure_socket_context_set_check_revocation (GSecSockSecureSocketContext
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the
  *   application protocols offered, most preferred first
+ *
+ * Since: 0.1
  */
 const char * const *
 gsecsock_secure_socket_context_get_alpn_protocols (GSecSockSecureSocketContext *self)
@@ -2785,6 +2902,8 @@ gsecsock_secure_socket_context_get_alpn_protocols (GSecSockSecureSocketContext *
  *
  * Sets [property@GSecSock.SecureSocketContext:alpn-protocols]. Each name
  * must be 1 to 255 bytes long.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_alpn_protocols (GSecSockSecureSocketContext *self,
@@ -2843,6 +2962,8 @@ gsecsock_secure_socket_context_set_alpn_protocols (GSecSockSecureSocketContext *
  * Gets [property@GSecSock.SecureSocketContext:keylog-file].
  *
  * Returns: (type filename) (nullable): the key log file, if any
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_context_get_keylog_file (GSecSockSecureSocketContext *self)
@@ -2858,6 +2979,8 @@ gsecsock_secure_socket_context_get_keylog_file (GSecSockSecureSocketContext *sel
  *   %NULL to stop logging
  *
  * Sets [property@GSecSock.SecureSocketContext:keylog-file].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_keylog_file (GSecSockSecureSocketContext *self,
@@ -2884,6 +3007,8 @@ gsecsock_secure_socket_context_set_keylog_file (GSecSockSecureSocketContext *sel
  * Gets [property@GSecSock.SecureSocketContext:use-sslkeylogfile].
  *
  * Returns: whether `SSLKEYLOGFILE` is honoured
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_get_use_sslkeylogfile (GSecSockSecureSocketContext *self)
@@ -2900,6 +3025,8 @@ gsecsock_secure_socket_context_get_use_sslkeylogfile (GSecSockSecureSocketContex
  * Sets [property@GSecSock.SecureSocketContext:use-sslkeylogfile]. The
  * variable is read when the property is set and when the file is first
  * opened.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_context_set_use_sslkeylogfile (GSecSockSecureSocketContext *self,
@@ -2956,6 +3083,8 @@ gsecsock_secure_socket_context_set_use_sslkeylogfile (GSecSockSecureSocketContex
  *   %GSECSOCK_ERROR_MISUSE if @self or @for_name is not a server context,
  *   @for_name has no certificate or per-name contexts of its own, or
  *   @server_name is not a valid host name or wildcard
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *self,
@@ -2974,29 +3103,29 @@ gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *se
   if (self->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Per-name (SNI) contexts are for server contexts: a client sends "
-                           "the peer name given to gsecsock_secure_socket_new() as its SNI");
+                           _("Per-name (SNI) contexts are for server contexts: a client sends "
+                             "the peer name given to gsecsock_secure_socket_new() as its SNI"));
       return FALSE;
     }
   if (for_name->mode != GSECSOCK_MODE_SERVER)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” is a client context: create it with "
-                   "GSECSOCK_MODE_SERVER and load its certificate", server_name);
+                   _("The context for “%s” is a client context: create it with "
+                     "GSECSOCK_MODE_SERVER and load its certificate"), server_name);
       return FALSE;
     }
   if (for_name == self)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "A context cannot be its own per-name context (for “%s”): clients that "
-                   "ask for no known name get its certificate already", server_name);
+                   _("A context cannot be its own per-name context (for “%s”): clients that "
+                     "ask for no known name get its certificate already"), server_name);
       return FALSE;
     }
   if (!for_name->have_certificate)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” has no certificate: call "
-                   "gsecsock_secure_socket_context_load_certificate_file() on it first",
+                   _("The context for “%s” has no certificate: call "
+                     "gsecsock_secure_socket_context_load_certificate_file() on it first"),
                    server_name);
       return FALSE;
     }
@@ -3006,8 +3135,8 @@ gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *se
   if (nested)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The context for “%s” has per-name contexts of its own, which would "
-                   "never be consulted: add them to this context instead", server_name);
+                   _("The context for “%s” has per-name contexts of its own, which would "
+                     "never be consulted: add them to this context instead"), server_name);
       return FALSE;
     }
 
@@ -3034,6 +3163,8 @@ gsecsock_secure_socket_context_add_sni_context (GSecSockSecureSocketContext  *se
  * Sockets whose handshake already chose a context keep it.
  *
  * Returns: %TRUE if @server_name had a context, %FALSE if it had none
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_context_remove_sni_context (GSecSockSecureSocketContext *self,
@@ -3067,6 +3198,8 @@ gsecsock_secure_socket_context_remove_sni_context (GSecSockSecureSocketContext *
  *
  * Returns: (transfer full) (nullable): the context, or %NULL if @self's
  *   own certificate would be presented
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_socket_context_lookup_sni_context (GSecSockSecureSocketContext *self,

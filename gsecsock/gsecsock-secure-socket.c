@@ -3,6 +3,7 @@
 
 #include "gsecsock-secure-socket-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,6 +55,8 @@
  * stream. A peer that ends the connection without close_notify may have been
  * cut off by an attacker: reading then fails with %GSECSOCK_ERROR_EOF,
  * unless [property@GSecSock.SecureSocket:require-close-notify] is %FALSE.
+ *
+ * Since: 0.1
  */
 
 typedef enum {
@@ -248,13 +251,17 @@ is_server (GSecSockSecureSocket *self)
 static const char *
 peer_label (GSecSockSecureSocket *self)
 {
-  return self->peer_name ? self->peer_name : (is_server (self) ? "the client" : "the server");
+  /* Translators: the peer in the middle of a sentence, as in “The TLS
+   * handshake with the server failed”. */
+  return self->peer_name ? self->peer_name : (is_server (self) ? _("the client") : _("the server"));
 }
 
 static const char *
 Peer_label (GSecSockSecureSocket *self)
 {
-  return self->peer_name ? self->peer_name : (is_server (self) ? "The client" : "The server");
+  /* Translators: the peer at the start of a sentence, as in “The server
+   * closed the connection during the TLS handshake”. */
+  return self->peer_name ? self->peer_name : (is_server (self) ? _("The client") : _("The server"));
 }
 
 /* ---- Errors --------------------------------------------------------- */
@@ -322,11 +329,11 @@ set_eof_error (GSecSockSecureSocket *self, Op op, GError **error)
 {
   if (op == OP_HANDSHAKE)
     g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                 "%s closed the connection during the TLS handshake", Peer_label (self));
+                 _("%s closed the connection during the TLS handshake"), Peer_label (self));
   else
     g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                 "%s closed the connection without a TLS close_notify: the data "
-                 "may have been cut short", Peer_label (self));
+                 _("%s closed the connection without a TLS close_notify: the data "
+                   "may have been cut short"), Peer_label (self));
 }
 
 /* Turns a failed SSL call into a GError. Called with the lock held; leaves
@@ -341,7 +348,9 @@ map_failure (GSecSockSecureSocket *self,
   int version_reason = 0, not_tls_reason = 0, alert = -1;
   gboolean verify_failed = FALSE, eof = FALSE, alpn = FALSE, no_cert = FALSE;
   g_autoptr(GError) transport_error = NULL;
-  const char *during = op == OP_HANDSHAKE ? "TLS handshake" : "TLS connection";
+  /* Translators: what failed, used in “The %s with %s failed: %s” and
+   * “%s ended the %s with the alert “%s”” below. */
+  const char *during = op == OP_HANDSHAKE ? _("TLS handshake") : _("TLS connection");
 
   /* Take both: an error left behind would be blamed for a later failure. */
   transport_error = gsecsock_bio_steal_read_error (self->bio);
@@ -387,7 +396,7 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_autofree char *first = gsecsock_bio_describe_first_bytes (self->bio);
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_NOT_TLS,
-                   "%s does not speak TLS: it sent “%s”", Peer_label (self), first);
+                   _("%s does not speak TLS: it sent “%s”"), Peer_label (self), first);
       return;
     }
 
@@ -395,21 +404,21 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED, "%s",
                    self->verify.message ? self->verify.message
-                                        : "The peer's certificate failed verification");
+                                        : _("The peer's certificate failed verification"));
       return;
     }
 
   if (no_cert)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED,
-                           "The client sent no certificate, but this server requires one");
+                           _("The client sent no certificate, but this server requires one"));
       return;
     }
 
   if (alpn || alert == SSL_AD_NO_APPLICATION_PROTOCOL)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_ALPN,
-                   "%s and this side have no application protocol (ALPN) in common",
+                   _("%s and this side have no application protocol (ALPN) in common"),
                    Peer_label (self));
       return;
     }
@@ -417,21 +426,21 @@ map_failure (GSecSockSecureSocket *self,
   if (version_reason != 0 || alert == SSL_AD_PROTOCOL_VERSION)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_PROTOCOL_VERSION,
-                   "%s and this side have no TLS version in common (allowed here: %s): %s",
+                   _("%s and this side have no TLS version in common (allowed here: %s): %s"),
                    Peer_label (self),
-                   SSL_get_min_proto_version (self->ssl) == TLS1_3_VERSION ? "TLS 1.3 only" :
-                   SSL_get_max_proto_version (self->ssl) == TLS1_2_VERSION ? "up to TLS 1.2" :
-                   "TLS 1.2 and later",
+                   SSL_get_min_proto_version (self->ssl) == TLS1_3_VERSION ? _("TLS 1.3 only") :
+                   SSL_get_max_proto_version (self->ssl) == TLS1_2_VERSION ? _("up to TLS 1.2") :
+                   _("TLS 1.2 and later"),
                    ERR_reason_error_string (first_code) ? ERR_reason_error_string (first_code)
-                                                        : "protocol version");
+                                                        : _("protocol version"));
       return;
     }
 
   if (alert == 116)
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED,
-                   "%s requires a client certificate, and none was sent (alert “%s”): "
-                   "load one with gsecsock_secure_socket_context_load_certificate_file()",
+                   _("%s requires a client certificate, and none was sent (alert “%s”): "
+                     "load one with gsecsock_secure_socket_context_load_certificate_file()"),
                    Peer_label (self), alert_description (alert));
       return;
     }
@@ -440,7 +449,9 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_set_error (error, GSECSOCK_ERROR,
                    op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
-                   "%s ended the %s with the alert “%s”", Peer_label (self), during,
+                   /* Translators: “The server ended the TLS handshake with the
+                    * alert “handshake failure””; the alert's name is OpenSSL's. */
+                   _("%s ended the %s with the alert “%s”"), Peer_label (self), during,
                    alert_description (alert));
       return;
     }
@@ -450,7 +461,7 @@ map_failure (GSecSockSecureSocket *self,
     {
       if (op == OP_HANDSHAKE && gsecsock_bio_bytes_read (self->bio) == 0)
         g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_EOF,
-                     "%s closed the connection without answering the TLS handshake",
+                     _("%s closed the connection without answering the TLS handshake"),
                      Peer_label (self));
       else
         set_eof_error (self, op, error);
@@ -459,9 +470,11 @@ map_failure (GSecSockSecureSocket *self,
 
   g_set_error (error, GSECSOCK_ERROR,
                op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
-               "The %s with %s failed: %s", during, peer_label (self),
+               /* Translators: “The TLS handshake with the server failed: REASON”;
+                * the reason is OpenSSL's, in English. */
+               _("The %s with %s failed: %s"), during, peer_label (self),
                first_code && ERR_reason_error_string (first_code)
-                 ? ERR_reason_error_string (first_code) : "unknown OpenSSL error");
+                 ? ERR_reason_error_string (first_code) : _("unknown OpenSSL error"));
 }
 
 /* ---- The handshake's results ---------------------------------------- */
@@ -1008,6 +1021,8 @@ gsecsock_secure_socket_answer (GSecSockSecureSocket *self,
  *
  * Returns: (transfer full) (nullable): the decision to answer later, or
  *   %NULL (with a critical warning) when not called from such a handler
+ *
+ * Since: 0.1
  */
 GSecSockDecision *
 gsecsock_secure_socket_defer_decision (GSecSockSecureSocket *self)
@@ -1048,6 +1063,8 @@ gsecsock_secure_socket_defer_decision (GSecSockSecureSocket *self)
  * instead of the context's. Call it before the handshake, or from a
  * [signal@GSecSock.SecureSocket::client-certificate-requested] handler
  * (which then returns %TRUE).
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
@@ -1070,6 +1087,8 @@ gsecsock_secure_socket_set_client_certificate (GSecSockSecureSocket *self,
  * [method@GSecSock.SecureSocket.set_client_certificate].
  *
  * Returns: (transfer none) (nullable): the client certificate
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_secure_socket_get_client_certificate (GSecSockSecureSocket *self)
@@ -1137,10 +1156,10 @@ step (GSecSockSecureSocket  *self,
        memcmp (buffer, self->pending_write, self->pending_write_len) != 0))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "The first %" G_GSIZE_FORMAT " bytes of an earlier write are already "
-                   "encrypted and waiting for the connection: after G_IO_ERROR_WOULD_BLOCK "
-                   "or a cancelled write, write the same data again",
-                   self->pending_write_len);
+                   _("The first %lu bytes of an earlier write are already "
+                     "encrypted and waiting for the connection: after G_IO_ERROR_WOULD_BLOCK "
+                     "or a cancelled write, write the same data again"),
+                   (gulong) self->pending_write_len);
       g_mutex_unlock (&self->lock);
       return STEP_ERROR;
     }
@@ -1153,9 +1172,9 @@ step (GSecSockSecureSocket  *self,
         {
           /* Never decide in the application's place: it may reject. */
           g_set_error_literal (&local_error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "This OpenSSL cannot pause a handshake (no ASYNC support), "
-                               "so verify-certificate and client-certificate-requested "
-                               "handlers cannot be used on this platform");
+                               _("This OpenSSL cannot pause a handshake (no ASYNC support), "
+                                 "so verify-certificate and client-certificate-requested "
+                                 "handlers cannot be used on this platform"));
           notify = end_handshake_locked (self, local_error);
           g_mutex_unlock (&self->lock);
           if (notify)
@@ -1520,10 +1539,10 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           fail_handshake (self,
                           g_error_new (GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                                       "The socket was read, written or handshaken from inside "
-                                       "its own %s handler, so the handshake was abandoned: "
-                                       "answer, or postpone with "
-                                       "gsecsock_secure_socket_defer_decision()",
+                                       _("The socket was read, written or handshaken from inside "
+                                         "its own %s handler, so the handshake was abandoned: "
+                                         "answer, or postpone with "
+                                         "gsecsock_secure_socket_defer_decision()"),
                                        self->question.kind == GSECSOCK_DECISION_VERIFY_CERTIFICATE
                                          ? "verify-certificate" : "client-certificate-requested"),
                           error);
@@ -1537,13 +1556,12 @@ handshake_step (GSecSockSecureSocket  *self,
           g_mutex_unlock (&self->lock);
           fail_handshake (self,
                           g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                       g_dngettext (GETTEXT_PACKAGE,
-                                                    "The TLS handshake with %s did not complete "
-                                                    "within %u second (see the handshake-timeout "
-                                                    "property)",
-                                                    "The TLS handshake with %s did not complete "
-                                                    "within %u seconds (see the handshake-timeout "
-                                                    "property)", timeout),
+                                       gsecsock_ngettext ("The TLS handshake with %s did not complete "
+                                                          "within %u second (see the handshake-timeout "
+                                                          "property)",
+                                                          "The TLS handshake with %s did not complete "
+                                                          "within %u seconds (see the handshake-timeout "
+                                                          "property)", timeout),
                                        peer_label (self), timeout),
                           error);
           return FALSE;
@@ -1657,7 +1675,7 @@ check_usable (GSecSockSecureSocket  *self,
   if (self->closed || (reading && self->input_closed))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The TLS connection is closed");
+                           _("The TLS connection is closed"));
       return FALSE;
     }
   return TRUE;
@@ -1683,7 +1701,7 @@ transfer (GSecSockSecureSocket  *self,
   if (op == OP_WRITE && self->write_closed)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "Cannot write: this side already sent its TLS close_notify");
+                           _("Cannot write: this side already sent its TLS close_notify"));
       return -1;
     }
   if (op == OP_READ && self->read_closed)
@@ -1711,7 +1729,7 @@ transfer (GSecSockSecureSocket  *self,
                 {
                   *wants_slot = wants;
                   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                                       "The TLS handshake is in progress");
+                                       _("The TLS handshake is in progress"));
                 }
               else
                 g_propagate_error (error, g_steal_pointer (&local_error));
@@ -2076,6 +2094,8 @@ handshake_async_run (GTask *task)
  * @callback.
  *
  * See [method@GSecSock.SecureSocket.handshake].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
@@ -2096,7 +2116,7 @@ gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
   if (self->closed)
     {
       g_task_return_new_error (task, GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                               "Cannot handshake: the TLS connection is closed");
+                               _("Cannot handshake: the TLS connection is closed"));
       g_object_unref (task);
       return;
     }
@@ -2112,6 +2132,8 @@ gsecsock_secure_socket_handshake_async (GSecSockSecureSocket *self,
  * Finishes [method@GSecSock.SecureSocket.handshake_async].
  *
  * Returns: %TRUE if the handshake succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_handshake_finish (GSecSockSecureSocket  *self,
@@ -2147,6 +2169,8 @@ gsecsock_secure_socket_handshake_finish (GSecSockSecureSocket  *self,
  * (an alert from the peer), or a `G_IO_ERROR` of the transport.
  *
  * Returns: %TRUE if the handshake succeeded
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_handshake (GSecSockSecureSocket  *self,
@@ -2160,7 +2184,7 @@ gsecsock_secure_socket_handshake (GSecSockSecureSocket  *self,
   if (self->closed)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                           "Cannot handshake: the TLS connection is closed");
+                           _("Cannot handshake: the TLS connection is closed"));
       return FALSE;
     }
   return handshake_blocking (self, cancellable, error);
@@ -2315,7 +2339,7 @@ abandon_handshake_on_close (GSecSockSecureSocket *self)
     {
       g_autoptr(GError) error =
         g_error_new_literal (GSECSOCK_ERROR, GSECSOCK_ERROR_CLOSED,
-                             "The socket was closed during the TLS handshake");
+                             _("The socket was closed during the TLS handshake"));
       abort_handshake (self, error);
     }
 }
@@ -2577,6 +2601,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:context:
    *
    * The context whose configuration (and `SSL_CTX`) this socket uses.
+   *
+   * Since: 0.1
    */
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL, GSECSOCK_TYPE_SECURE_SOCKET_CONTEXT,
@@ -2587,6 +2613,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The stream that carries the encrypted bytes. Its input and output
    * streams must be pollable.
+   *
+   * Since: 0.1
    */
   properties[PROP_BASE_STREAM] =
     g_param_spec_object ("base-stream", NULL, NULL, G_TYPE_IO_STREAM,
@@ -2597,6 +2625,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * For a client, the host name or IP address the server's certificate must
    * match; a host name is also sent as SNI. %NULL for a server.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_NAME] =
     g_param_spec_string ("peer-name", NULL, NULL, NULL,
@@ -2610,6 +2640,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * attacker cutting the data short — fails the read with
    * %GSECSOCK_ERROR_EOF. Turn it off only for protocols that detect
    * truncation themselves (for example HTTP with Content-Length).
+   *
+   * Since: 0.1
    */
   properties[PROP_REQUIRE_CLOSE_NOTIFY] =
     g_param_spec_boolean ("require-close-notify", NULL, NULL, TRUE,
@@ -2620,6 +2652,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The peer's certificate (the leaf), once the handshake has received it;
    * also set after a handshake that failed verification. %NULL before.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_CERTIFICATE] =
     g_param_spec_object ("peer-certificate", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE,
@@ -2630,6 +2664,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The certificates the peer sent, leaf first, as a #GListModel of
    * #GSecSockCertificate. %NULL before the handshake.
+   *
+   * Since: 0.1
    */
   properties[PROP_PEER_CERTIFICATE_CHAIN] =
     g_param_spec_object ("peer-certificate-chain", NULL, NULL, G_TYPE_LIST_MODEL,
@@ -2642,6 +2678,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * first). Set once the peer's certificate has been verified, including
    * when verification made the handshake fail, and when
    * [property@GSecSock.SecureSocketContext:verify-peer] is off.
+   *
+   * Since: 0.1
    */
   properties[PROP_CERTIFICATE_ERRORS] =
     g_param_spec_flags ("certificate-errors", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_FLAGS,
@@ -2673,6 +2711,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * except GLib.Error:
    *     print(sock.props.certificate_status.value_nick, sock.props.peer_certificate)
    * ```
+   *
+   * Since: 0.1
    */
   properties[PROP_CERTIFICATE_STATUS] =
     g_param_spec_enum ("certificate-status", NULL, NULL, GSECSOCK_TYPE_CERTIFICATE_STATUS,
@@ -2683,6 +2723,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:protocol-version:
    *
    * The TLS version negotiated, once the handshake has completed.
+   *
+   * Since: 0.1
    */
   properties[PROP_PROTOCOL_VERSION] =
     g_param_spec_enum ("protocol-version", NULL, NULL, GSECSOCK_TYPE_PROTOCOL_VERSION,
@@ -2694,6 +2736,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * The cipher suite negotiated, by its standard name (for example
    * `TLS_AES_128_GCM_SHA256`), once the handshake has completed.
+   *
+   * Since: 0.1
    */
   properties[PROP_CIPHER_NAME] =
     g_param_spec_string ("cipher-name", NULL, NULL, NULL,
@@ -2703,6 +2747,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:alpn-protocol:
    *
    * The application protocol agreed on with ALPN, or %NULL if none was.
+   *
+   * Since: 0.1
    */
   properties[PROP_ALPN_PROTOCOL] =
     g_param_spec_string ("alpn-protocol", NULL, NULL, NULL,
@@ -2713,6 +2759,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * Whether the handshake resumed an earlier session (an abbreviated
    * handshake, without a new certificate exchange).
+   *
+   * Since: 0.1
    */
   properties[PROP_SESSION_REUSED] =
     g_param_spec_boolean ("session-reused", NULL, NULL, FALSE,
@@ -2722,6 +2770,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * GSecSockSecureSocket:handshake-complete:
    *
    * Whether the handshake has completed successfully.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_COMPLETE] =
     g_param_spec_boolean ("handshake-complete", NULL, NULL, FALSE,
@@ -2735,6 +2785,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * waits for its answer; then it fails with %G_IO_ERROR_TIMED_OUT. 0 means
    * no limit. The default is 60 seconds. Changing it affects a handshake
    * that has not started yet.
+   *
+   * Since: 0.1
    */
   properties[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, DEFAULT_HANDSHAKE_TIMEOUT,
@@ -2755,6 +2807,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * presented (see [method@GSecSock.SecureSocketContext.add_sni_context]),
    * even when no per-name context served it and the main context's
    * certificate was presented.
+   *
+   * Since: 0.1
    */
   properties[PROP_SERVER_NAME] =
     g_param_spec_string ("server-name", NULL, NULL, NULL,
@@ -2831,6 +2885,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * rejected.
    *
    * Returns: %TRUE to accept @certificate, %FALSE to reject it
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_VERIFY_CERTIFICATE] =
     g_signal_new_class_handler ("verify-certificate", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2878,6 +2934,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    * sock.connect("handshake-info",
    *              lambda sock, where, value, description: print(where, description))
    * ```
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_HANDSHAKE_INFO] =
     g_signal_new ("handshake-info", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2926,6 +2984,8 @@ gsecsock_secure_socket_class_init (GSecSockSecureSocketClass *klass)
    *
    * Returns: %TRUE if the handler chose, declined or deferred; %FALSE for
    *   the default
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_CLIENT_CERTIFICATE_REQUESTED] =
     g_signal_new ("client-certificate-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2968,7 +3028,7 @@ setup_ssl (GSecSockSecureSocket  *self,
   if (server)
     {
       SSL_set_accept_state (self->ssl);
-      self->verify.peer_description = "the client";
+      self->verify.peer_description = _("the client");
       switch (gsecsock_secure_socket_context_get_client_auth (self->context))
         {
         case GSECSOCK_CLIENT_AUTH_REQUIRE:
@@ -3005,7 +3065,7 @@ setup_ssl (GSecSockSecureSocket  *self,
                 {
                   ERR_clear_error ();
                   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "“%s” is not a usable IP address", self->peer_name);
+                               _("“%s” is not a usable IP address"), self->peer_name);
                   return FALSE;
                 }
             }
@@ -3017,11 +3077,13 @@ setup_ssl (GSecSockSecureSocket  *self,
                 {
                   ERR_clear_error ();
                   g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                               "“%s” is not a valid host name", self->peer_name);
+                               _("“%s” is not a valid host name"), self->peer_name);
                   return FALSE;
                 }
             }
-          description = g_strdup_printf ("“%s”", self->peer_name);
+          /* Translators: a peer's host name or IP address in the middle of
+           * a sentence, as in “The certificate of “example.org” expired”. */
+          description = g_strdup_printf (_("“%s”"), self->peer_name);
           if (!g_hostname_is_ip_address (self->peer_name))
             self->server_name = g_strdup (self->peer_name);
         }
@@ -3054,6 +3116,8 @@ setup_ssl (GSecSockSecureSocket  *self,
  *
  * Returns: (transfer full): a new socket, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if the arguments cannot work together
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
@@ -3080,9 +3144,9 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
       !g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The base stream (a %s) is not pollable: gsecsock needs a stream whose "
-                   "input and output implement GPollableInputStream and "
-                   "GPollableOutputStream, such as a GSocketConnection",
+                   _("The base stream (a %s) is not pollable: gsecsock needs a stream whose "
+                     "input and output implement GPollableInputStream and "
+                     "GPollableOutputStream, such as a GSocketConnection"),
                    G_OBJECT_TYPE_NAME (base_stream));
       return NULL;
     }
@@ -3092,7 +3156,7 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
       if (peer_name != NULL)
         {
           g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                       "A server socket has no peer name to check (got “%s”): pass NULL",
+                       _("A server socket has no peer name to check (got “%s”): pass NULL"),
                        peer_name);
           return NULL;
         }
@@ -3100,9 +3164,9 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
   else if (peer_name == NULL && gsecsock_secure_socket_context_get_verify_peer (context))
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A verifying client needs the peer name (host name or IP "
-                           "address) that the server's certificate must match; pass it, "
-                           "or turn off verify-peer on the context");
+                           _("A verifying client needs the peer name (host name or IP "
+                             "address) that the server's certificate must match; pass it, "
+                             "or turn off verify-peer on the context"));
       return NULL;
     }
 
@@ -3172,6 +3236,8 @@ filters_over (GInputStream *stream,
  * Returns: (transfer full): a new socket, or %NULL with @error set to
  *   %GSECSOCK_ERROR_MISUSE if @input_buffer does not read from @base_stream
  *   or is busy with a read
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *context,
@@ -3194,16 +3260,16 @@ gsecsock_secure_socket_new_with_input_buffer (GSecSockSecureSocketContext  *cont
   if (!filters_over (G_INPUT_STREAM (input_buffer), base_input))
     {
       g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                   "The buffered stream (a %s) does not read from the connection being "
-                   "secured: pass the one that wraps its input stream",
+                   _("The buffered stream (a %s) does not read from the connection being "
+                     "secured: pass the one that wraps its input stream"),
                    G_OBJECT_TYPE_NAME (input_buffer));
       return NULL;
     }
   if (g_input_stream_has_pending (G_INPUT_STREAM (input_buffer)))
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "A read of the plain connection is still pending: wait for it "
-                           "(or cancel it) before securing the connection");
+                           _("A read of the plain connection is still pending: wait for it "
+                             "(or cancel it) before securing the connection"));
       return NULL;
     }
 
@@ -3251,13 +3317,13 @@ check_connect_args (GSecSockSecureSocketContext  *context,
   if (gsecsock_secure_socket_context_get_mode (context) != GSECSOCK_MODE_CLIENT)
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "Only a client context can connect; this one is a server context");
+                           _("Only a client context can connect; this one is a server context"));
       return FALSE;
     }
   if (host == NULL || *host == '\0')
     {
       g_set_error_literal (error, GSECSOCK_ERROR, GSECSOCK_ERROR_MISUSE,
-                           "No host to connect to was given");
+                           _("No host to connect to was given"));
       return FALSE;
     }
   return TRUE;
@@ -3278,6 +3344,8 @@ check_connect_args (GSecSockSecureSocketContext  *context,
  *
  * Returns: (transfer full): a socket ready for reading and writing, or %NULL
  *   with @error set
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_connect (GSecSockSecureSocketContext  *context,
@@ -3376,6 +3444,8 @@ connect_tcp_done (GObject *source, GAsyncResult *result, gpointer user_data)
  * Like [func@GSecSock.SecureSocket.connect], without blocking: resolution,
  * connection and handshake run in the thread-default main context of the
  * caller. Call [func@GSecSock.SecureSocket.connect_finish] from @callback.
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_connect_async (GSecSockSecureSocketContext *context,
@@ -3420,6 +3490,8 @@ gsecsock_secure_socket_connect_async (GSecSockSecureSocketContext *context,
  *
  * Returns: (transfer full): a socket ready for reading and writing, or %NULL
  *   with @error set
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocket *
 gsecsock_secure_socket_connect_finish (GAsyncResult  *result,
@@ -3441,6 +3513,8 @@ gsecsock_secure_socket_connect_finish (GAsyncResult  *result,
  * Gets [property@GSecSock.SecureSocket:context].
  *
  * Returns: (transfer none): the context of the socket
+ *
+ * Since: 0.1
  */
 GSecSockSecureSocketContext *
 gsecsock_secure_socket_get_context (GSecSockSecureSocket *self)
@@ -3456,6 +3530,8 @@ gsecsock_secure_socket_get_context (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:base-stream].
  *
  * Returns: (transfer none): the stream that carries the encrypted bytes
+ *
+ * Since: 0.1
  */
 GIOStream *
 gsecsock_secure_socket_get_base_stream (GSecSockSecureSocket *self)
@@ -3471,6 +3547,8 @@ gsecsock_secure_socket_get_base_stream (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:peer-name].
  *
  * Returns: (nullable): the name the peer's certificate must match
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_peer_name (GSecSockSecureSocket *self)
@@ -3488,6 +3566,8 @@ gsecsock_secure_socket_get_peer_name (GSecSockSecureSocket *self)
  *
  * Returns: (nullable): the server name, or %NULL if none was sent (or,
  *   on a server, the handshake has not ended yet)
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_server_name (GSecSockSecureSocket *self)
@@ -3503,6 +3583,8 @@ gsecsock_secure_socket_get_server_name (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:require-close-notify].
  *
  * Returns: whether an end of data without close_notify is an error
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *self)
@@ -3518,6 +3600,8 @@ gsecsock_secure_socket_get_require_close_notify (GSecSockSecureSocket *self)
  *   error
  *
  * Sets [property@GSecSock.SecureSocket:require-close-notify].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_require_close_notify (GSecSockSecureSocket *self,
@@ -3541,6 +3625,8 @@ gsecsock_secure_socket_set_require_close_notify (GSecSockSecureSocket *self,
  * Gets [property@GSecSock.SecureSocket:peer-certificate].
  *
  * Returns: (transfer none) (nullable): the peer's certificate
+ *
+ * Since: 0.1
  */
 GSecSockCertificate *
 gsecsock_secure_socket_get_peer_certificate (GSecSockSecureSocket *self)
@@ -3557,6 +3643,8 @@ gsecsock_secure_socket_get_peer_certificate (GSecSockSecureSocket *self)
  *
  * Returns: (transfer none) (nullable): the certificates the peer sent, leaf
  *   first, as a list of #GSecSockCertificate
+ *
+ * Since: 0.1
  */
 GListModel *
 gsecsock_secure_socket_get_peer_certificate_chain (GSecSockSecureSocket *self)
@@ -3572,6 +3660,8 @@ gsecsock_secure_socket_get_peer_certificate_chain (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:certificate-errors].
  *
  * Returns: every problem found in the peer's certificate chain
+ *
+ * Since: 0.1
  */
 GSecSockCertificateFlags
 gsecsock_secure_socket_get_certificate_errors (GSecSockSecureSocket *self)
@@ -3588,6 +3678,8 @@ gsecsock_secure_socket_get_certificate_errors (GSecSockSecureSocket *self)
  *
  * Returns: the outcome of verifying the peer's certificate chain, or
  *   %GSECSOCK_CERTIFICATE_STATUS_UNKNOWN before it was verified
+ *
+ * Since: 0.1
  */
 GSecSockCertificateStatus
 gsecsock_secure_socket_get_certificate_status (GSecSockSecureSocket *self)
@@ -3606,6 +3698,8 @@ gsecsock_secure_socket_get_certificate_status (GSecSockSecureSocket *self)
  *
  * Returns: the negotiated TLS version, or
  *   %GSECSOCK_PROTOCOL_VERSION_UNKNOWN before the handshake
+ *
+ * Since: 0.1
  */
 GSecSockProtocolVersion
 gsecsock_secure_socket_get_protocol_version (GSecSockSecureSocket *self)
@@ -3621,6 +3715,8 @@ gsecsock_secure_socket_get_protocol_version (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:cipher-name].
  *
  * Returns: (nullable): the negotiated cipher suite
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_cipher_name (GSecSockSecureSocket *self)
@@ -3636,6 +3732,8 @@ gsecsock_secure_socket_get_cipher_name (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:alpn-protocol].
  *
  * Returns: (nullable): the negotiated application protocol
+ *
+ * Since: 0.1
  */
 const char *
 gsecsock_secure_socket_get_alpn_protocol (GSecSockSecureSocket *self)
@@ -3651,6 +3749,8 @@ gsecsock_secure_socket_get_alpn_protocol (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:session-reused].
  *
  * Returns: whether an earlier session was resumed
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_session_reused (GSecSockSecureSocket *self)
@@ -3666,6 +3766,8 @@ gsecsock_secure_socket_get_session_reused (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:handshake-complete].
  *
  * Returns: whether the handshake has completed successfully
+ *
+ * Since: 0.1
  */
 gboolean
 gsecsock_secure_socket_get_handshake_complete (GSecSockSecureSocket *self)
@@ -3681,6 +3783,8 @@ gsecsock_secure_socket_get_handshake_complete (GSecSockSecureSocket *self)
  * Gets [property@GSecSock.SecureSocket:handshake-timeout].
  *
  * Returns: the handshake's time limit in seconds, 0 for none
+ *
+ * Since: 0.1
  */
 guint
 gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self)
@@ -3695,6 +3799,8 @@ gsecsock_secure_socket_get_handshake_timeout (GSecSockSecureSocket *self)
  * @seconds: the handshake's time limit in seconds, 0 for none
  *
  * Sets [property@GSecSock.SecureSocket:handshake-timeout].
+ *
+ * Since: 0.1
  */
 void
 gsecsock_secure_socket_set_handshake_timeout (GSecSockSecureSocket *self,

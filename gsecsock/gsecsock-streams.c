@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "gsecsock-i18n-private.h"
+
 /* The input and output streams of a GSecSockSecureSocket. They hold a weak
  * reference: the socket owns them, and a stream that outlives its socket
  * only reports that the connection is closed. Both are pollable, so GIO's
@@ -47,7 +49,7 @@ get_socket (GWeakRef *ref, GError **error)
 
   if (socket == NULL)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                         "The TLS connection is closed");
+                         _("The TLS connection is closed"));
   return socket;
 }
 

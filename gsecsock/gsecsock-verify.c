@@ -3,6 +3,7 @@
 
 #include "gsecsock-verify-private.h"
 
+#include "gsecsock-i18n-private.h"
 #include <string.h>
 
 #include <openssl/err.h>
@@ -141,7 +142,7 @@ format_asn1_date (const ASN1_TIME *time)
   struct tm tm;
 
   if (time == NULL || !ASN1_TIME_to_tm (time, &tm))
-    return g_strdup ("an unknown date");
+    return g_strdup (_("an unknown date"));
   return g_strdup_printf ("%04d-%02d-%02d %02d:%02d UTC", tm.tm_year + 1900, tm.tm_mon + 1,
                           tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
@@ -169,65 +170,65 @@ describe_problem (GSecSockVerifyState *state,
                   int                  depth,
                   int                  x509_error)
 {
-  const char *who = state->peer_description ? state->peer_description : "the peer";
+  const char *who = state->peer_description ? state->peer_description : _("the peer");
   g_autofree char *subject = cert ? gsecsock_verify_format_name (X509_get_subject_name (cert)) : g_strdup ("?");
   g_autofree char *issuer = cert ? gsecsock_verify_format_name (X509_get_issuer_name (cert)) : g_strdup ("?");
   g_autofree char *which = depth == 0
-    ? g_strdup_printf ("The certificate of %s", who)
-    : g_strdup_printf ("The certificate “%s” in the chain of %s", subject, who);
+    ? g_strdup_printf (_("The certificate of %s"), who)
+    : g_strdup_printf (_("The certificate “%s” in the chain of %s"), subject, who);
 
   switch (x509_error)
     {
     case X509_V_ERR_CERT_HAS_EXPIRED:
       {
         g_autofree char *date = format_asn1_date (cert ? X509_get0_notAfter (cert) : NULL);
-        return g_strdup_printf ("%s expired on %s", which, date);
+        return g_strdup_printf (_("%s expired on %s"), which, date);
       }
     case X509_V_ERR_CERT_NOT_YET_VALID:
       {
         g_autofree char *date = format_asn1_date (cert ? X509_get0_notBefore (cert) : NULL);
-        return g_strdup_printf ("%s is not valid before %s (check this computer's clock)",
+        return g_strdup_printf (_("%s is not valid before %s (check this computer's clock)"),
                                 which, date);
       }
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return g_strdup_printf ("The certificate presented by %s was issued to “%s”, "
-                              "not to the name that was connected to",
+      return g_strdup_printf (_("The certificate presented by %s was issued to “%s”, "
+                                "not to the name that was connected to"),
                               who, subject);
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      return g_strdup_printf ("%s is self-signed and not trusted: add it as a trust anchor "
-                              "if you know it is genuine", which);
+      return g_strdup_printf (_("%s is self-signed and not trusted: add it as a trust anchor "
+                                "if you know it is genuine"), which);
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-      return g_strdup_printf ("The certificate chain of %s ends in the root “%s”, which is "
-                              "not a trusted certificate authority", who, subject);
+      return g_strdup_printf (_("The certificate chain of %s ends in the root “%s”, which is "
+                                "not a trusted certificate authority"), who, subject);
     case X509_V_ERR_CERT_UNTRUSTED:
-      return g_strdup_printf ("%s is not trusted for this purpose", which);
+      return g_strdup_printf (_("%s is not trusted for this purpose"), which);
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
       if (cert != NULL && X509_check_ca (cert))
-        return g_strdup_printf ("The certificate chain of %s leads to “%s”, which is not a "
-                                "trusted certificate authority", who, issuer);
-      return g_strdup_printf ("%s was issued by “%s”, which is not a trusted certificate "
-                              "authority and was not sent by the peer (an unknown "
-                              "authority, or a missing intermediate certificate)",
+        return g_strdup_printf (_("The certificate chain of %s leads to “%s”, which is not a "
+                                  "trusted certificate authority"), who, issuer);
+      return g_strdup_printf (_("%s was issued by “%s”, which is not a trusted certificate "
+                                "authority and was not sent by the peer (an unknown "
+                                "authority, or a missing intermediate certificate)"),
                               which, issuer);
     case X509_V_ERR_CERT_REVOKED:
-      return g_strdup_printf ("%s has been revoked: its issuer “%s” lists it in its "
-                              "certificate revocation list", which, issuer);
+      return g_strdup_printf (_("%s has been revoked: its issuer “%s” lists it in its "
+                                "certificate revocation list"), which, issuer);
     case X509_V_ERR_UNABLE_TO_GET_CRL:
-      return g_strdup_printf ("%s could not be checked for revocation: there is no CRL "
-                              "for issuer “%s”. Add that authority's current certificate "
-                              "revocation list with gsecsock_secure_socket_context_add_crl_file(), "
-                              "or check fewer certificates (check-revocation)",
+      return g_strdup_printf (_("%s could not be checked for revocation: there is no CRL "
+                                "for issuer “%s”. Add that authority's current certificate "
+                                "revocation list with gsecsock_secure_socket_context_add_crl_file(), "
+                                "or check fewer certificates (check-revocation)"),
                               which, issuer);
     case X509_V_ERR_CRL_HAS_EXPIRED:
-      return g_strdup_printf ("%s could not be checked for revocation: the CRL of its "
-                              "issuer “%s” has expired (it was due to be replaced); add a "
-                              "current one", which, issuer);
+      return g_strdup_printf (_("%s could not be checked for revocation: the CRL of its "
+                                "issuer “%s” has expired (it was due to be replaced); add a "
+                                "current one"), which, issuer);
     case X509_V_ERR_CRL_NOT_YET_VALID:
-      return g_strdup_printf ("%s could not be checked for revocation: the CRL of its "
-                              "issuer “%s” is not valid yet (check this computer's clock)",
+      return g_strdup_printf (_("%s could not be checked for revocation: the CRL of its "
+                                "issuer “%s” is not valid yet (check this computer's clock)"),
                               which, issuer);
     case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
     case X509_V_ERR_CRL_SIGNATURE_FAILURE:
@@ -238,16 +239,16 @@ describe_problem (GSecSockVerifyState *state,
     case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
     case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-      return g_strdup_printf ("%s could not be checked for revocation: the CRL for issuer "
-                              "“%s” is unusable: %s", which, issuer,
+      return g_strdup_printf (_("%s could not be checked for revocation: the CRL for issuer "
+                                "“%s” is unusable: %s"), which, issuer,
                               X509_verify_cert_error_string (x509_error));
     case X509_V_ERR_CA_KEY_TOO_SMALL:
     case X509_V_ERR_EE_KEY_TOO_SMALL:
     case X509_V_ERR_CA_MD_TOO_WEAK:
-      return g_strdup_printf ("%s is insecure: %s", which,
+      return g_strdup_printf (_("%s is insecure: %s"), which,
                               X509_verify_cert_error_string (x509_error));
     default:
-      return g_strdup_printf ("%s failed verification: %s", which,
+      return g_strdup_printf (_("%s failed verification: %s"), which,
                               X509_verify_cert_error_string (x509_error));
     }
 }
@@ -273,7 +274,7 @@ reject_by_application (GSecSockVerifyState *state,
                        X509                *cert,
                        int                  depth)
 {
-  const char *who = state->peer_description ? state->peer_description : "the peer";
+  const char *who = state->peer_description ? state->peer_description : _("the peer");
 
   state->rejected = TRUE;
   state->rejected_by_application = TRUE;
@@ -282,12 +283,12 @@ reject_by_application (GSecSockVerifyState *state,
       g_autofree char *subject = cert ? gsecsock_verify_format_name (X509_get_subject_name (cert)) : g_strdup ("?");
 
       if (depth == 0)
-        state->message = g_strdup_printf ("The certificate of %s was rejected by the "
-                                          "application's verify-certificate handler", who);
+        state->message = g_strdup_printf (_("The certificate of %s was rejected by the "
+                                            "application's verify-certificate handler"), who);
       else
-        state->message = g_strdup_printf ("The certificate “%s” in the chain of %s was "
-                                          "rejected by the application's verify-certificate "
-                                          "handler", subject, who);
+        state->message = g_strdup_printf (_("The certificate “%s” in the chain of %s was "
+                                            "rejected by the application's verify-certificate "
+                                            "handler"), subject, who);
     }
   /* bad_certificate: the peer's certificate was refused as such. */
   X509_STORE_CTX_set_error (store_ctx, X509_V_ERR_CERT_REJECTED);

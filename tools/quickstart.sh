@@ -36,6 +36,7 @@ DEPS=(
   python3-matplotlib
   gnutls-bin
   groff-base
+  gettext locales
 )
 
 usage() {

@@ -5,6 +5,7 @@
  */
 
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gsecsock-tool.h"
@@ -53,9 +54,14 @@ main (int    argc,
       char **argv)
 {
   const char *name;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, GSECSOCK_TOOL_LOCALEDIR);
+  /* The library's own domain, which it binds the same way (GSECSOCK_LOCALEDIR
+   * points both at the build tree's catalogs in the test suite). */
+  localedir = secure_getenv ("GSECSOCK_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir
+                                                                           : GSECSOCK_TOOL_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_prgname ("gsecsock");

@@ -185,31 +185,33 @@ describe_validity (GSecSockCertificate *certificate)
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *from = before ? format_time (before) : g_strdup ("?");
   g_autofree char *until = after ? format_time (after) : g_strdup ("?");
+  /* %lld rather than G_GINT64_FORMAT in translatable strings: xgettext
+   * cannot see through the macro and would cut the message short. */
   g_autofree char *remark = NULL;
 
   if (before != NULL && g_date_time_compare (now, before) < 0)
     {
       gint64 days = g_date_time_difference (before, now) / G_TIME_SPAN_DAY;
 
-      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "not valid for %" G_GINT64_FORMAT " more day",
-                                             "not valid for %" G_GINT64_FORMAT " more days", days),
-                                days);
+      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "not valid for %lld more day",
+                                             "not valid for %lld more days", days),
+                                (long long) days);
     }
   else if (after != NULL && g_date_time_compare (now, after) > 0)
     {
       gint64 days = g_date_time_difference (now, after) / G_TIME_SPAN_DAY;
 
-      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "expired %" G_GINT64_FORMAT " day ago",
-                                             "expired %" G_GINT64_FORMAT " days ago", days),
-                                days);
+      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "expired %lld day ago",
+                                             "expired %lld days ago", days),
+                                (long long) days);
     }
   else if (after != NULL)
     {
       gint64 days = g_date_time_difference (after, now) / G_TIME_SPAN_DAY;
 
-      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " day left",
-                                             "%" G_GINT64_FORMAT " days left", days),
-                                days);
+      remark = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%lld day left",
+                                             "%lld days left", days),
+                                (long long) days);
     }
   return g_strdup_printf ("%s – %s (%s)", from, until, remark ? remark : "?");
 }

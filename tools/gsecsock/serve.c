@@ -210,8 +210,8 @@ log_closed (Session *session)
       return;
     }
   tool_out (&s->out, TOOL_COLOR_DIM, "#%u ", session->id);
-  tool_out (&s->out, TOOL_COLOR_DIM, _("closed: %" G_GUINT64_FORMAT " bytes received, %" G_GUINT64_FORMAT " sent"),
-            session->in, session->out);
+  tool_out (&s->out, TOOL_COLOR_DIM, _("closed: %llu bytes received, %llu sent"),
+            (unsigned long long) session->in, (unsigned long long) session->out);
   if (session->error != NULL)
     tool_out (&s->out, TOOL_COLOR_WARN, " (%s)", session->error->message);
   fputc ('\n', s->out.stream);
@@ -837,8 +837,8 @@ print_summary (Server *s)
             g_dngettext (GETTEXT_PACKAGE, "Served %u connection", "Served %u connections", s->served), s->served);
   tool_out (&s->out, TOOL_COLOR_NONE,
             g_dngettext (GETTEXT_PACKAGE, " (%u failed handshake)", " (%u failed handshakes)", s->failed), s->failed);
-  tool_out (&s->out, TOOL_COLOR_NONE, _("; %" G_GUINT64_FORMAT " bytes received, %" G_GUINT64_FORMAT " sent.\n"),
-            s->bytes_in, s->bytes_out);
+  tool_out (&s->out, TOOL_COLOR_NONE, _("; %llu bytes received, %llu sent.\n"),
+            (unsigned long long) s->bytes_in, (unsigned long long) s->bytes_out);
   tool_out_flush (&s->out);
 }
 
