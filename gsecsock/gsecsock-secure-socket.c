@@ -1379,6 +1379,25 @@ wait_for_events (GSecSockSecureSocket  *self,
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+/* The main context a thread's blocking waits on a non-socket transport
+ * run in: made once per thread, not once per wait. A thread waits on one
+ * thing at a time, and each wait removes its sources before returning, so
+ * the context is empty between waits. */
+static GPrivate wait_context_key = G_PRIVATE_INIT ((GDestroyNotify) g_main_context_unref);
+
+static GMainContext *
+thread_wait_context (void)
+{
+  GMainContext *context = g_private_get (&wait_context_key);
+
+  if (context == NULL)
+    {
+      context = g_main_context_new ();
+      g_private_set (&wait_context_key, context);
+    }
+  return context;
+}
+
 /* Blocks until the base stream is ready for @condition, @deadline
  * (monotonic µs, 0: none) passes, or @cancellable is cancelled. FALSE with
  * @error on cancellation or a transport error; a passed deadline returns
@@ -1390,7 +1409,7 @@ wait_blocking (GSecSockSecureSocket  *self,
                GCancellable          *cancellable,
                GError               **error)
 {
-  g_autoptr(GMainContext) context = NULL;
+  GMainContext *context;
   g_autoptr(GSource) base_source = NULL;
   g_autoptr(GSource) cancel_source = NULL;
   g_autoptr(GSource) timeout_source = NULL;
@@ -1421,8 +1440,8 @@ wait_blocking (GSecSockSecureSocket  *self,
       return FALSE;
     }
 
-  /* Any other pollable stream: its source in a private main context. */
-  context = g_main_context_new ();
+  /* Any other pollable stream: its source in the thread's wait context. */
+  context = thread_wait_context ();
   if (condition & G_IO_IN)
     base_source = g_pollable_input_stream_create_source (self->base_input, NULL);
   else
