@@ -187,7 +187,11 @@ struct _GSecSockSecureSocket
   GThread *job_thread;
   GSecSockCertificate *client_certificate;
 
-  gboolean info_wanted;             /* someone listens to handshake-info */
+  /* Whether someone listens to handshake-info: asked (GLib's signal lock)
+   * at the first event of each SSL call, not on every call, so records read
+   * and written after the handshake, which raise no event, never ask. */
+  gboolean info_wanted;
+  gboolean info_checked;            /* info_wanted is known for this call */
   GArray *info_events;              /* InfoEvent, to emit once unlocked */
 
   guint handshake_timeout;          /* seconds, 0: none */
@@ -794,7 +798,14 @@ gsecsock_secure_socket_info_cb (const SSL *ssl,
   GSecSockSecureSocket *self = SSL_get_ex_data (ssl, gsecsock_secure_socket_context_socket_index ());
   InfoEvent event = { 0, };
 
-  if (self == NULL || !self->info_wanted)
+  if (self == NULL)
+    return;
+  if (!self->info_checked)
+    {
+      self->info_wanted = has_handler (self, SIGNAL_HANDSHAKE_INFO, CONTEXT_SIGNAL_HANDSHAKE_INFO);
+      self->info_checked = TRUE;
+    }
+  if (!self->info_wanted)
     return;
 
   event.flags = SSL_is_server (ssl) ? GSECSOCK_HANDSHAKE_INFO_ACCEPT
@@ -1185,7 +1196,7 @@ step (GSecSockSecureSocket  *self,
       SSL_set_mode (self->ssl, SSL_MODE_ASYNC);
       self->async_jobs = TRUE;
     }
-  self->info_wanted = has_handler (self, SIGNAL_HANDSHAKE_INFO, CONTEXT_SIGNAL_HANDSHAKE_INFO);
+  self->info_checked = FALSE;
 
   ERR_clear_error ();
   switch (op)
@@ -2466,6 +2477,7 @@ gsecsock_secure_socket_finalize (GObject *object)
     {
       /* Dropped while a decision was pending: end the paused job first. */
       self->info_wanted = FALSE;
+      self->info_checked = TRUE;
       finish_paused_job_locked (self);
     }
   /* A job paused by another thread cannot be resumed here: SSL_free()
