@@ -32,6 +32,9 @@ GError   *gsecsock_bio_steal_write_error   (BIO *bio);
  * peer speaks another protocol), and what they were, for the message. */
 gboolean  gsecsock_bio_peer_is_not_tls     (BIO *bio);
 char     *gsecsock_bio_describe_first_bytes (BIO *bio);
+/* Whether they start like a TLS record header (a content type, then major
+ * version 3): the peer speaks TLS, however badly. */
+gboolean  gsecsock_bio_peer_sent_tls_header (BIO *bio);
 
 /* Total bytes received so far (0 = the peer sent nothing at all). */
 guint64   gsecsock_bio_bytes_read          (BIO *bio);

@@ -263,6 +263,16 @@ gsecsock_bio_peer_is_not_tls (BIO *bio)
   return TRUE;
 }
 
+gboolean
+gsecsock_bio_peer_sent_tls_header (BIO *bio)
+{
+  GSecSockBio *state = BIO_get_data (bio);
+
+  return state->n_first_bytes >= 2 &&
+         state->first_bytes[0] >= 20 && state->first_bytes[0] <= 24 &&
+         state->first_bytes[1] == 3;
+}
+
 char *
 gsecsock_bio_describe_first_bytes (BIO *bio)
 {

@@ -348,7 +348,7 @@ map_failure (GSecSockSecureSocket *self,
              int                   ssl_error,
              GError              **error)
 {
-  unsigned long code = 0, first_code = 0;
+  unsigned long code = 0, first_code = 0, too_long_code = 0;
   int version_reason = 0, not_tls_reason = 0, alert = -1;
   gboolean verify_failed = FALSE, eof = FALSE, alpn = FALSE, no_cert = FALSE;
   g_autoptr(GError) transport_error = NULL;
@@ -380,6 +380,9 @@ map_failure (GSecSockSecureSocket *self,
         alpn = TRUE;
       else if (r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
         no_cert = TRUE;
+      if (r == SSL_R_PACKET_LENGTH_TOO_LONG || r == SSL_R_ENCRYPTED_LENGTH_TOO_LONG ||
+          r == SSL_R_DATA_LENGTH_TOO_LONG)
+        too_long_code = code;
       else if (reason_is_version (r))
         version_reason = r;
       else if (reason_is_not_tls (r))
@@ -392,6 +395,17 @@ map_failure (GSecSockSecureSocket *self,
   if (transport_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&transport_error));
+      return;
+    }
+
+  /* A TLS record header claiming more than TLS allows is broken TLS, not
+   * another protocol (OpenSSL reports both as "packet length too long"). */
+  if (too_long_code != 0 && gsecsock_bio_peer_sent_tls_header (self->bio))
+    {
+      g_set_error (error, GSECSOCK_ERROR,
+                   op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
+                   "%s sent a TLS record longer than the protocol allows (%s), so the %s "
+                   "was ended", Peer_label (self), ERR_reason_error_string (too_long_code), during);
       return;
     }
 
@@ -1311,7 +1325,25 @@ step (GSecSockSecureSocket  *self,
   events = g_steal_pointer (&self->info_events);
   g_mutex_unlock (&self->lock);
 
-  emit_info_events (self, events);
+  if (events != NULL && events->len > 0)
+    {
+      emit_info_events (self, events);
+      /* A handshake-info handler may have closed the socket: waiting on
+       * the closed transport would never end (and GIO warns). */
+      if (result == STEP_WOULD_BLOCK && self->closed)
+        {
+          g_mutex_lock (&self->lock);
+          if (op == OP_HANDSHAKE && self->handshake_error != NULL)
+            local_error = g_error_copy (self->handshake_error);
+          else
+            local_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                               "The socket was closed by a handshake-info handler");
+          g_mutex_unlock (&self->lock);
+          result = STEP_ERROR;
+        }
+    }
+  else
+    emit_info_events (self, events);
   if (notify)
     notify_handshake_results (self);
   if (local_error != NULL)
