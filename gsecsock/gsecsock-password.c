@@ -602,11 +602,24 @@ gsecsock_load_identity (GSecSockSecureSocketContext  *ctx,
   ERR_set_mark ();
   if (!X509_check_private_key (g_ptr_array_index (certs, 0), key))
     {
+      guint owner = 0;
+
+      /* A chain in the wrong order is a common mistake: say so. */
+      for (guint i = 1; i < certs->len && owner == 0; i++)
+        if (X509_check_private_key (g_ptr_array_index (certs, i), key))
+          owner = i;
       ERR_pop_to_mark ();
       EVP_PKEY_free (key);
-      g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_KEY_MISMATCH,
-                   _("The private key in “%s” does not belong to the certificate in “%s”"),
-                   key_path != NULL ? key_path : path, path);
+      if (owner != 0)
+        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_KEY_MISMATCH,
+                     _("The private key in “%s” belongs to certificate %u of “%s”, not to the "
+                       "first: the certificates are in the wrong order. List the certificate "
+                       "of the key first, then the one that issued it, and so on"),
+                     key_path != NULL ? key_path : path, owner + 1, path);
+      else
+        g_set_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_KEY_MISMATCH,
+                     _("The private key in “%s” does not belong to the certificate in “%s”"),
+                     key_path != NULL ? key_path : path, path);
       return NULL;
     }
   ERR_pop_to_mark ();

@@ -1462,7 +1462,8 @@ concatenate_pki_files (const char *name,
 }
 
 /* A chain file with the intermediate before the leaf: the first
- * certificate is taken for the server's, and the key does not match it. */
+ * certificate is taken for the server's, the key does not match it, and the
+ * message says the order is wrong (the key matches the second). */
 static void
 test_chain_intermediate_first (Fixture       *f,
                                gconstpointer  data)
@@ -1475,6 +1476,8 @@ test_chain_intermediate_first (Fixture       *f,
   g_assert_false (gsecsock_secure_socket_context_load_certificate_file (ctx, chain, test_pki_path ("server.key"), &error));
   g_test_message ("%s", error->message);
   g_assert_error (error, GSECSOCK_ERROR, GSECSOCK_ERROR_KEY_MISMATCH);
+  test_assert_message_contains (error, "wrong order");
+  test_assert_message_contains (error, "certificate 2 of");
 }
 
 /* The leaf first, then the root before the intermediate: clients build
