@@ -404,8 +404,8 @@ map_failure (GSecSockSecureSocket *self,
     {
       g_set_error (error, GSECSOCK_ERROR,
                    op == OP_HANDSHAKE ? GSECSOCK_ERROR_HANDSHAKE_FAILED : GSECSOCK_ERROR_PROTOCOL,
-                   "%s sent a TLS record longer than the protocol allows (%s), so the %s "
-                   "was ended", Peer_label (self), ERR_reason_error_string (too_long_code), during);
+                   _("%s sent a TLS record longer than the protocol allows (%s), so the %s "
+                     "was ended"), Peer_label (self), ERR_reason_error_string (too_long_code), during);
       return;
     }
 
@@ -1337,7 +1337,7 @@ step (GSecSockSecureSocket  *self,
             local_error = g_error_copy (self->handshake_error);
           else
             local_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                               "The socket was closed by a handshake-info handler");
+                                               _("The socket was closed by a handshake-info handler"));
           g_mutex_unlock (&self->lock);
           result = STEP_ERROR;
         }
