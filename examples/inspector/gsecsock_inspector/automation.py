@@ -13,6 +13,7 @@ Script:
         "screenshot": "untrusted.png"},
        {"do": "answer", "dialog": "client-certificate", "select": "CN=…", "response": "send"},
        {"do": "answer", "dialog": "password", "password": "secret", "response": "unlock"},
+       {"do": "cancel", "after": 0.5},
        {"do": "wait-finished"},
        {"do": "screenshot", "name": "connected.png"},
        {"do": "screenshot", "name": "details.png", "scroll_to": "connection"}]}
@@ -250,6 +251,14 @@ class Automation:
         self.expected_dialog = self.next_expected_dialog
         dialog.response(step['response'])
         yield ('sleep', 0.05)
+
+    def _step_cancel(self, step):
+        # Wait until the handshake is under way, then do what the Cancel
+        # button does.
+        yield ('until', lambda: self.window.attempt is not None
+               and self.window.attempt.sock is not None, 'the handshake to start')
+        yield ('sleep', float(step.get('after', 0.3)))
+        self.window.cancel_button.activate()
 
     def _step_wait_finished(self, step):
         before = self.connects_before

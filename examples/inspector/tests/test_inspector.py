@@ -343,6 +343,22 @@ class InspectorTest(unittest.TestCase):
         self.assertEqual(second['properties']['Session reused'], 'No')
         self.assertTrue(any('remembered decision' in line for line in second['log']))
 
+    def test_cancel_while_the_server_is_silent(self):
+        # A server that accepts the connection and never answers the
+        # ClientHello: the handshake hangs until the user cancels.
+        listener = socket.create_server(('127.0.0.1', 0))
+        self.addCleanup(listener.close)
+        report = self.run_app([
+            {'do': 'connect', 'address': f'127.0.0.1:{listener.getsockname()[1]}'},
+            {'do': 'cancel', 'after': 0.5},
+            {'do': 'wait-finished'},
+        ])
+        [shown] = report['inspections']
+        self.assertEqual(shown['inspection_state'], 'cancelled', shown)
+        self.assertIn('was cancelled', shown['status'])
+        self.assertEqual(shown['chain'], [])
+        self.assertFalse(shown['spinner_spinning'])
+
     # ---- client certificates ----------------------------------------------------------
 
     def make_certificate_directory(self):
