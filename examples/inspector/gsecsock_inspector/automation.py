@@ -136,12 +136,14 @@ class Automation:
         steps = self.script['steps']
         for number, step in enumerate(steps, 1):
             self.step_name = f'step {number} ({step.get("do")})'
-            # An answer may make the next question appear at once (a password
-            # right after the choice of a certificate): expected, if the next
-            # step answers it.
+            # A question may appear before the step that answers it starts
+            # (while connecting, or right after the previous answer: a
+            # password after the choice of a certificate): expected, if the
+            # next step answers it.
             following = steps[number] if number < len(steps) else {}
             self.next_expected_dialog = following.get('dialog') \
                 if following.get('do') == 'answer' else None
+            self.expected_dialog = self.next_expected_dialog
             yield from getattr(self, '_step_' + step['do'].replace('-', '_'))(step)
         yield ('sleep', 0.1)
 
