@@ -37,6 +37,7 @@ DEPS=(
   gnutls-bin
   groff-base
   gettext locales
+  xvfb gir1.2-gtk-4.0 gir1.2-adw-1 librsvg2-common fonts-cantarell desktop-file-utils
 )
 
 usage() {
