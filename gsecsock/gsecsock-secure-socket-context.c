@@ -724,6 +724,8 @@ sk_X509_NAME_pop_free_all (STACK_OF(X509_NAME) *names)
  * context per connection, would otherwise pay again. Never modified once
  * loaded, so contexts that trust nothing else share it as it is. A bundle
  * updated while the process runs is seen by the next process. */
+static char *system_cert_dir;    /* the hashed directory, as found then */
+
 static X509_STORE *
 system_trust_store (void)
 {
@@ -733,6 +735,9 @@ system_trust_store (void)
   if (g_once_init_enter (&loaded))
     {
       X509_STORE *store = X509_STORE_new ();
+      const char *dir = g_getenv (X509_get_default_cert_dir_env ());
+
+      system_cert_dir = g_strdup (dir != NULL ? dir : X509_get_default_cert_dir ());
 
       if (store == NULL)
         g_error ("Out of memory creating a certificate store");
@@ -750,9 +755,9 @@ system_trust_store (void)
   return system_store;
 }
 
-/* A new store with the system's authorities: the certificates already
- * parsed (shared, not copied) and, for what a hashed directory adds later,
- * the same directory lookup. */
+/* A new store with the system's authorities: the certificates and
+ * revocation lists already parsed (shared, not copied) and, for what a
+ * hashed directory adds later, the same directory lookup. */
 static X509_STORE *
 new_store_with_system_trust (void)
 {
@@ -769,15 +774,19 @@ new_store_with_system_trust (void)
   objects = X509_STORE_get0_objects (system_store);
   for (int i = 0; i < sk_X509_OBJECT_num (objects); i++)
     {
-      X509 *cert = X509_OBJECT_get0_X509 (sk_X509_OBJECT_value (objects, i));
+      X509_OBJECT *object = sk_X509_OBJECT_value (objects, i);
+      X509 *cert = X509_OBJECT_get0_X509 (object);
+      X509_CRL *crl = X509_OBJECT_get0_X509_CRL (object);
 
       if (cert != NULL && !X509_STORE_add_cert (store, cert))
+        ERR_clear_error ();
+      if (crl != NULL && !X509_STORE_add_crl (store, crl))
         ERR_clear_error ();
     }
   X509_STORE_unlock (system_store);
 
   lookup = X509_STORE_add_lookup (store, X509_LOOKUP_hash_dir ());
-  if (lookup == NULL || !X509_LOOKUP_add_dir (lookup, NULL, X509_FILETYPE_DEFAULT))
+  if (lookup == NULL || !X509_LOOKUP_add_dir (lookup, system_cert_dir, X509_FILETYPE_PEM))
     ERR_clear_error ();
   return store;
 }

@@ -3240,7 +3240,10 @@ gsecsock_secure_socket_new (GSecSockSecureSocketContext  *context,
                        NULL);
   self->base_input = G_POLLABLE_INPUT_STREAM (in);
   self->base_output = G_POLLABLE_OUTPUT_STREAM (out);
-  if (G_IS_SOCKET_CONNECTION (base_stream))
+  /* Waits poll the socket itself only when the connection's streams are
+   * the socket's own: a GTcpWrapperConnection (a proxy's tunnel, say) reads
+   * and writes through another stream, which may buffer. */
+  if (G_IS_SOCKET_CONNECTION (base_stream) && !G_IS_TCP_WRAPPER_CONNECTION (base_stream))
     {
       self->base_socket = g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base_stream)));
       if (G_IS_TCP_CONNECTION (base_stream))

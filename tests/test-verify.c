@@ -4,7 +4,9 @@
  * server, with the errors and alerts both ends see. */
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   TestEnv env;
@@ -409,6 +411,9 @@ test_trust_system_shared (Fixture       *f,
   g_autoptr(GSecSockSecureSocketContext) with_anchor = NULL;
   g_autoptr(GSecSockSecureSocketContext) system_again = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *bundle_path = NULL;
+  g_autofree char *ca = NULL, *crls = NULL, *bundle = NULL;
+  int fd;
 
   if (!g_test_subprocess ())
     {
@@ -417,8 +422,18 @@ test_trust_system_shared (Fixture       *f,
       return;
     }
 
-  g_assert_true (g_setenv ("SSL_CERT_FILE", test_pki_path ("ca.pem"), TRUE));
-  g_unsetenv ("SSL_CERT_DIR");
+  /* The "system" bundle: the test CA and the test PKI's revocation lists. */
+  bundle_path = g_build_filename (g_get_tmp_dir (), "gsecsock-test-system-bundle-XXXXXX.pem", NULL);
+  fd = g_mkstemp (bundle_path);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  g_assert_true (g_file_get_contents (test_pki_path ("ca.pem"), &ca, NULL, NULL));
+  g_assert_true (g_file_get_contents (test_pki_path ("crl-bundle.pem"), &crls, NULL, NULL));
+  bundle = g_strconcat (ca, crls, NULL);
+  g_assert_true (g_file_set_contents (bundle_path, bundle, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_setenv ("SSL_CERT_FILE", bundle_path, TRUE));
+  g_assert_true (g_setenv ("SSL_CERT_DIR", "/nonexistent", TRUE));
 
   system_only = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
   g_assert_true (handshake_with (f, system_only, "server-chain.pem", "server.key"));
@@ -431,6 +446,14 @@ test_trust_system_shared (Fixture       *f,
   g_assert_true (handshake_with (f, with_anchor, "server-chain.pem", "server.key"));
   g_assert_true (handshake_with (f, with_anchor, "untrusted-chain.pem", "untrusted.key"));
 
+  /* The system bundle's revocation lists come along too, shared or copied. */
+  gsecsock_secure_socket_context_set_check_revocation (system_only, GSECSOCK_REVOCATION_CHECK_CHAIN);
+  gsecsock_secure_socket_context_set_check_revocation (with_anchor, GSECSOCK_REVOCATION_CHECK_CHAIN);
+  g_assert_true (handshake_with (f, system_only, "server-chain.pem", "server.key"));
+  g_assert_true (handshake_with (f, with_anchor, "server-chain.pem", "server.key"));
+  g_assert_false (handshake_with (f, with_anchor, "revoked-chain.pem", "revoked.key"));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), &, GSECSOCK_CERTIFICATE_REVOKED);
+
   /* ... and never leak into the shared store. */
   system_again = gsecsock_secure_socket_context_new (GSECSOCK_MODE_CLIENT);
   g_assert_false (handshake_with (f, system_again, "untrusted-chain.pem", "untrusted.key"));
@@ -441,6 +464,7 @@ test_trust_system_shared (Fixture       *f,
   gsecsock_secure_socket_context_set_use_system_trust (system_again, FALSE);
   g_assert_false (handshake_with (f, system_again, "server-chain.pem", "server.key"));
   g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (f->pair.client), ==, GSECSOCK_CERTIFICATE_UNKNOWN_CA);
+  g_unlink (bundle_path);
 }
 
 /* Client certificates: a server with verify-peer TRUE. */
