@@ -54,9 +54,10 @@ step "building and installing into $prefix"
 meson setup "$build" "$srcdir" --prefix="$prefix" --libdir=lib \
   -Dintrospection=disabled -Ddocs=false "$@" >"$work/setup.log" \
   || { cat "$work/setup.log"; exit 1; }
-# Only what is installed (the library and the command-line tool): the
-# tests and the demo are not, so there is no need to build them here.
-meson compile -C "$build" -j 2 gsecsock-1.0 tools/gsecsock
+# Only what is installed (the library, the command-line tool and the
+# translations of their messages): the tests and the demo are not, so there
+# is no need to build them here.
+meson compile -C "$build" -j 2 gsecsock-1.0 tools/gsecsock gsecsock-1.0-gmo
 meson install -C "$build" --no-rebuild --quiet
 
 step "checking the installed files"
@@ -65,7 +66,8 @@ for f in \
   "$prefix/include/gsecsock-1.0/gsecsock/gsecsock-enum-types.h" \
   "$prefix/lib/pkgconfig/gsecsock-1.0.pc" \
   "$prefix/bin/gsecsock" \
-  "$prefix/share/man/man1/gsecsock.1"; do
+  "$prefix/share/man/man1/gsecsock.1" \
+  "$prefix/share/locale/fr/LC_MESSAGES/gsecsock-1.0.mo"; do
   [[ -f "$f" ]] || { echo "run.sh: $f was not installed" >&2; exit 1; }
 done
 if [[ -e "$prefix/include/gsecsock-1.0/gsecsock/gsecsock-certificate-private.h" ]]; then
