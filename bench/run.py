@@ -1023,7 +1023,7 @@ def main():
     ctx.bulk_mib = 64 if args.quick else 1024
     ctx.hs_seconds = 2 if args.quick else 3     # s_time -time: whole seconds
     ctx.handler_count = 100 if args.quick else 300
-    ctx.handler_rounds = 3 if args.quick else 11
+    ctx.handler_rounds = 3 if args.quick else 7
     ctx.memory_ns = [1000] if args.quick else [1000, 10000]
     ctx.memory_concurrency = 32
     ctx.context_count = 20 if args.quick else 50
