@@ -7,11 +7,14 @@
 
 G_BEGIN_DECLS
 
-/* Makes a new SSL for a socket of @self: brings the trust store up to date
- * (it is rebuilt lazily after trust changes) and checks that the context can
+/* Makes a new SSL for a socket of @self: attaches the trust store, brought up
+ * to date (it is rebuilt lazily after trust changes), unless @self is a
+ * server that asks for no client certificate; checks that the context can
  * make sockets at all (a server needs a certificate). */
 SSL  *gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
                                                  GError                      **error);
+void  gsecsock_secure_socket_context_ensure_trust (GSecSockSecureSocketContext  *self,
+                                                   SSL                          *ssl);
 
 /* Client-side session cache, keyed by the peer (host name or "host:port"). */
 void  gsecsock_secure_socket_context_resume_session (GSecSockSecureSocketContext *self,

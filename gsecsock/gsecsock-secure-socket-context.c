@@ -843,6 +843,9 @@ rebuild_trust_store (GSecSockSecureSocketContext *self)
     }
 }
 
+static void attach_trust_locked (GSecSockSecureSocketContext *self,
+                                 SSL                         *ssl);
+
 SSL *
 gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
                                            GError                      **error)
@@ -861,14 +864,16 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
     }
 
   g_mutex_lock (&self->lock);
-  if (self->trust_dirty)
-    rebuild_trust_store (self);
   self->made_sockets = TRUE;
   maybe_rotate_ticket_key_locked (self);
   ssl = SSL_new (self->ssl_ctx);
   if (ssl == NULL)
     g_error ("Out of memory creating a TLS connection");
-  SSL_set1_verify_cert_store (ssl, self->trust_store);
+  /* A server that asks for no client certificate verifies nothing: it
+   * never loads the system's authorities (tens of milliseconds and a few
+   * hundred KiB for a bundle no connection would use). */
+  if (self->mode == GSECSOCK_MODE_CLIENT || self->client_auth != GSECSOCK_CLIENT_AUTH_NONE)
+    attach_trust_locked (self, ssl);
   /* Validated as a whole when set (set_groups()): cannot fail. */
   if (self->groups != NULL && !SSL_set1_groups_list (ssl, self->groups))
     {
@@ -878,11 +883,39 @@ gsecsock_secure_socket_context_create_ssl (GSecSockSecureSocketContext  *self,
     }
   gsecsock_config_attach_chain (ssl, self->chain_certificates);
   SSL_set_ex_data (ssl, sid_generation_ex_index, GUINT_TO_POINTER (self->session_generation));
-  if (self->mode == GSECSOCK_MODE_SERVER && self->client_ca_names != NULL)
-    SSL_set_client_CA_list (ssl, SSL_dup_CA_list (self->client_ca_names));
   g_mutex_unlock (&self->lock);
 
   return ssl;
+}
+
+/* The store @ssl verifies its peer against and, for a server, the
+ * authorities it names to clients. Lock held. */
+static void
+attach_trust_locked (GSecSockSecureSocketContext *self,
+                     SSL                         *ssl)
+{
+  if (self->trust_dirty)
+    rebuild_trust_store (self);
+  SSL_set1_verify_cert_store (ssl, self->trust_store);
+  if (self->mode == GSECSOCK_MODE_SERVER && self->client_ca_names != NULL)
+    SSL_set_client_CA_list (ssl, SSL_dup_CA_list (self->client_ca_names));
+}
+
+/* For a server socket about to ask for a client certificate: its trust,
+ * when the client-auth policy changed between creating the SSL and
+ * setting it up (another thread). */
+void
+gsecsock_secure_socket_context_ensure_trust (GSecSockSecureSocketContext *self,
+                                             SSL                         *ssl)
+{
+  X509_STORE *store = NULL;
+
+  SSL_get0_verify_cert_store (ssl, &store);
+  if (store != NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  attach_trust_locked (self, ssl);
+  g_mutex_unlock (&self->lock);
 }
 
 static void

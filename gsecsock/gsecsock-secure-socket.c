@@ -3111,6 +3111,8 @@ setup_ssl (GSecSockSecureSocket  *self,
           mode = SSL_VERIFY_NONE;
           break;
         }
+      if (mode != SSL_VERIFY_NONE)
+        gsecsock_secure_socket_context_ensure_trust (self->context, self->ssl);
     }
   else
     {
