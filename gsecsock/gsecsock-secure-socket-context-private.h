@@ -35,4 +35,10 @@ guint gsecsock_secure_socket_context_signal (GSecSockContextSignal which);
 /* The SSL ex_data index that holds the owning GSecSockSecureSocket. */
 int   gsecsock_secure_socket_context_socket_index   (void);
 
+/* The OpenSSL context behind @self, borrowed. Only for the fuzzers
+ * (fuzz/), which pin its verification time (X509_VERIFY_PARAM_set_time)
+ * and empty its server session cache between inputs, so that an input
+ * always takes the same path; the library itself never hands it out. */
+SSL_CTX *gsecsock_secure_socket_context_get_ssl_ctx (GSecSockSecureSocketContext *self);
+
 G_END_DECLS

@@ -187,6 +187,14 @@ gsecsock_secure_socket_context_socket_index (void)
   return socket_ex_index;
 }
 
+SSL_CTX *
+gsecsock_secure_socket_context_get_ssl_ctx (GSecSockSecureSocketContext *self)
+{
+  g_return_val_if_fail (GSECSOCK_IS_SECURE_SOCKET_CONTEXT (self), NULL);
+
+  return self->ssl_ctx;
+}
+
 static int
 protocol_version_to_openssl (GSecSockProtocolVersion version)
 {
