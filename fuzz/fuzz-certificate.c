@@ -112,6 +112,11 @@ inspect (GSecSockCertificate *cert)
   const char *sha256 = gsecsock_certificate_get_fingerprint_sha256 (cert);
   const char *sha1 = gsecsock_certificate_get_fingerprint_sha1 (cert);
 
+  /* The validity dates are nullable: a date GDateTime cannot hold. */
+  if (serial == NULL)
+    broken ("a certificate read without error lacks a serial number");
+  if (before != NULL && after != NULL)
+    (void) g_date_time_compare (before, after);
   (void) gsecsock_certificate_get_is_ca (cert);
   (void) gsecsock_certificate_get_has_private_key (cert);
   if (subject == NULL || issuer == NULL || sha256 == NULL || sha1 == NULL)
@@ -121,6 +126,13 @@ inspect (GSecSockCertificate *cert)
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
     if (!g_utf8_validate (names[i], -1, NULL))
       broken ("a certificate's DNS name is not UTF-8");
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (addresses[i]);
+
+      if (address == NULL)
+        broken ("a certificate's IP address is not written as one");
+    }
   if (der == NULL || pem == NULL)
     broken ("a certificate read without error cannot be encoded");
 
@@ -153,7 +165,7 @@ read_store (void)
 {
   g_autoptr(GSecSockCertificateStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  GListModel *certs;
+  g_autoptr(GListModel) certs = NULL;
 
   store = gsecsock_certificate_store_new_for_directory (scratch_dir, &error);
   if (store == NULL)

@@ -165,13 +165,16 @@ fixed_rand_provider_init (const OSSL_CORE_HANDLE  *handle,
   return 1;
 }
 
+/* Loaded for the whole run (OpenSSL unloads it at exit). */
+static OSSL_PROVIDER *fixed_rand_provider;
+
 static void
 install_fixed_rand (void)
 {
   unsigned char first[4], second[4];
 
   if (!OSSL_PROVIDER_add_builtin (NULL, "gsecsock-fixed-rand", fixed_rand_provider_init) ||
-      OSSL_PROVIDER_try_load (NULL, "gsecsock-fixed-rand", 1) == NULL ||
+      (fixed_rand_provider = OSSL_PROVIDER_try_load (NULL, "gsecsock-fixed-rand", 1)) == NULL ||
       !RAND_set_DRBG_type (NULL, "gsecsock-fixed", NULL, NULL, NULL))
     die ("cannot install the fixed random number generator");
   /* Installed only if nothing drew a random number before: check. */

@@ -91,6 +91,18 @@ inspect (GSecSockSecureSocket *sock, guint config)
       g_autofree char *subject = gsecsock_certificate_get_subject (cert);
       g_auto(GStrv) names = gsecsock_certificate_get_dns_names (cert);
 
+      /* What the peer sent is shown to users: always valid UTF-8. */
+      if (subject == NULL || !g_utf8_validate (subject, -1, NULL))
+        {
+          fprintf (stderr, "fuzz: a peer certificate's subject is missing or not UTF-8\n");
+          abort ();
+        }
+      for (guint j = 0; names != NULL && names[j] != NULL; j++)
+        if (!g_utf8_validate (names[j], -1, NULL))
+          {
+            fprintf (stderr, "fuzz: a peer certificate's DNS name is not UTF-8\n");
+            abort ();
+          }
       (void) gsecsock_certificate_get_fingerprint_sha256 (cert);
     }
 }

@@ -322,7 +322,7 @@ make_store_seeds (void)
 {
   g_autoptr(GSecSockCertificateStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  GListModel *certs;
+  g_autoptr(GListModel) certs = NULL;
   static const char *const names[] = {
     "localhost", "LOCALHOST.", "127.0.0.1", "[::1]", "::1", "Store Mail", "dup.store.test",
     "*.beta.test", "  web.store.test  ", "secure.store.test", "nokey.store.test", "", "sha256:00",
