@@ -136,6 +136,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (gsecsock_secure_socket_handshake (sock, NULL, &error))
     {
       fuzz_note_handshake (TRUE, NULL);
+      if (fuzz_verbose () && gsecsock_secure_socket_get_session_reused (sock))
+        fprintf (stderr, "fuzz: (a resumed session)\n");
       g_autoptr(GError) write_error = NULL;
       gsize written = 0;
 

@@ -11,7 +11,7 @@
 # Usage: fuzz/run.sh [--smoke | --long SECONDS] [--parallel N] [--target NAME]...
 #                    [MESON_SETUP_OPTION...]
 #
-#   --smoke         every target for $FUZZ_SMOKE_SECONDS (default 45) seconds:
+#   --smoke         every target for $FUZZ_SMOKE_SECONDS (default 60) seconds:
 #                   what CI runs (tools/quickstart.sh test)
 #   --long SECONDS  every target for SECONDS, at the lowest CPU priority,
 #                   keeping the corpus it grows for the next run
@@ -39,7 +39,7 @@ usage() {
 }
 
 mode=smoke
-seconds=${FUZZ_SMOKE_SECONDS:-45}
+seconds=${FUZZ_SMOKE_SECONDS:-60}
 parallel=1
 targets=()
 setup_args=()

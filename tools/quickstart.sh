@@ -38,6 +38,7 @@ DEPS=(
   groff-base
   gettext locales
   xvfb gir1.2-gtk-4.0 gir1.2-adw-1 librsvg2-common fonts-cantarell desktop-file-utils
+  clang libclang-rt-14-dev llvm
 )
 
 usage() {
@@ -117,13 +118,15 @@ case "$command" in
     $werror && stage_args+=(-Dwerror=true)
     STAGES=(
       tests/installed/run.sh
+      "fuzz/run.sh --smoke --parallel 2"
     )
     stages_status=0
     stage_passed=0
     stage_failed=0
     for stage in "${STAGES[@]}"; do
       step "running $stage"
-      if bash "$stage" "${stage_args[@]}"; then
+      read -ra stage_command <<< "$stage"   # a script and its own arguments
+      if bash "${stage_command[@]}" "${stage_args[@]}"; then
         stage_passed=$((stage_passed + 1))
       else
         echo "quickstart: $stage failed" >&2
