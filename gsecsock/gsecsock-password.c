@@ -167,6 +167,228 @@ set_wrong_password_error (GError     **error,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Iteration counts                                                         */
+
+/* The most iterations of a password-based key derivation (PBKDF2, or
+ * PKCS#12's own) that a file may ask for. The count is the file's to
+ * choose, and OpenSSL has no bound: 2^31 iterations would keep the loading
+ * thread busy for hours, for each password tried. Two million is far above
+ * what tools use (OpenSSL 2048, Windows 2000, Java 10000; OWASP's 2023
+ * advice for PBKDF2 is 600000 with SHA-256, 1.3 million with SHA-1) and
+ * takes about a second. */
+#define MAX_KDF_ITERATIONS G_GINT64_CONSTANT (2000000)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PBEPARAM, PBEPARAM_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PBE2PARAM, PBE2PARAM_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PBKDF2PARAM, PBKDF2PARAM_free)
+
+/* The count of an ASN.1 INTEGER iteration field; G_MAXINT64 for one that
+ * does not fit (a negative one is refused by OpenSSL itself: 0). */
+static gint64
+iterations_of (const ASN1_INTEGER *iter)
+{
+  int64_t value = 0;
+
+  if (iter == NULL)
+    return 1;
+  if (!ASN1_INTEGER_get_int64 (&value, iter))
+    {
+      ERR_clear_error ();
+      return G_MAXINT64;
+    }
+  return MAX (value, 0);
+}
+
+/* The iterations the password-based encryption @alg derives its key
+ * with: PKCS#5 v1 and PKCS#12 schemes, or PBES2 with PBKDF2. 0 for any
+ * other (scrypt has its own memory bound in OpenSSL) or for parameters
+ * that do not decode, which OpenSSL then refuses itself. */
+static gint64
+pbe_iterations (const X509_ALGOR *alg)
+{
+  const ASN1_OBJECT *oid = NULL;
+  const void *value = NULL;
+  int type = V_ASN1_UNDEF;
+  ASN1_TYPE *parameter;
+
+  if (alg == NULL)
+    return 0;
+  X509_ALGOR_get0 (&oid, &type, &value, alg);
+  if (type != V_ASN1_SEQUENCE)
+    return 0;
+  parameter = alg->parameter;
+
+  if (OBJ_obj2nid (oid) == NID_pbes2)
+    {
+      g_autoptr(PBE2PARAM) pbes2 = ASN1_TYPE_unpack_sequence (ASN1_ITEM_rptr (PBE2PARAM), parameter);
+      g_autoptr(PBKDF2PARAM) pbkdf2 = NULL;
+
+      if (pbes2 == NULL || pbes2->keyfunc == NULL ||
+          OBJ_obj2nid (pbes2->keyfunc->algorithm) != NID_id_pbkdf2)
+        {
+          ERR_clear_error ();
+          return 0;
+        }
+      pbkdf2 = ASN1_TYPE_unpack_sequence (ASN1_ITEM_rptr (PBKDF2PARAM), pbes2->keyfunc->parameter);
+      if (pbkdf2 == NULL)
+        {
+          ERR_clear_error ();
+          return 0;
+        }
+      return iterations_of (pbkdf2->iter);
+    }
+  else
+    {
+      g_autoptr(PBEPARAM) pbe = ASN1_TYPE_unpack_sequence (ASN1_ITEM_rptr (PBEPARAM), parameter);
+
+      if (pbe == NULL)
+        {
+          ERR_clear_error ();
+          return 0;
+        }
+      return iterations_of (pbe->iter);
+    }
+}
+
+/* @what: "The PKCS#12 file “…”" or "The private key in “…”". */
+static gboolean
+check_iterations (gint64        iterations,
+                  int           code,
+                  const char   *what,
+                  GError      **error)
+{
+  if (iterations <= MAX_KDF_ITERATIONS)
+    return TRUE;
+  g_set_error (error, GSECSOCK_ERROR, code,
+               _("%s asks for %" G_GINT64_FORMAT " iterations of the key derivation from its "
+                 "password, more than the %" G_GINT64_FORMAT " that gsecsock accepts: "
+                 "loading it would take too long. Export it again with the usual count, "
+                 "for example with “-iter 2048”"),
+               what, iterations, MAX_KDF_ITERATIONS);
+  return FALSE;
+}
+
+/* The encrypted keys of @bags, and of the bags nested in them. */
+static gboolean
+check_bag_iterations (const STACK_OF(PKCS12_SAFEBAG)  *bags,
+                      const char                      *what,
+                      GError                         **error)
+{
+  for (int i = 0; i < sk_PKCS12_SAFEBAG_num (bags); i++)
+    {
+      const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value (bags, i);
+
+      switch (PKCS12_SAFEBAG_get_nid (bag))
+        {
+        case NID_pkcs8ShroudedKeyBag:
+          {
+            const X509_ALGOR *alg = NULL;
+
+            X509_SIG_get0 (PKCS12_SAFEBAG_get0_pkcs8 (bag), &alg, NULL);
+            if (!check_iterations (pbe_iterations (alg), GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, what, error))
+              return FALSE;
+          }
+          break;
+        case NID_safeContentsBag:
+          if (!check_bag_iterations (PKCS12_SAFEBAG_get0_safes (bag), what, error))
+            return FALSE;
+          break;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/* Refuses @p12 if any key derivation that reading it takes asks for too
+ * many iterations: its integrity check (MAC), its encrypted parts, and the
+ * encrypted keys in them. Those inside encrypted parts can only be seen
+ * with the password: pass the one the MAC accepted (NULL or "" for a file
+ * without one), or NULL before it is known to check the rest. */
+static gboolean
+check_pkcs12_iterations (PKCS12      *p12,
+                         const char  *what,
+                         gboolean     have_password,
+                         const char  *password,
+                         GError     **error)
+{
+  STACK_OF(PKCS7) *safes;
+  const ASN1_INTEGER *mac_iter = NULL;
+  gboolean ok = TRUE;
+
+  if (PKCS12_mac_present (p12))
+    {
+      PKCS12_get0_mac (NULL, NULL, NULL, &mac_iter, p12);
+      if (!check_iterations (iterations_of (mac_iter), GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, what, error))
+        return FALSE;
+    }
+
+  safes = PKCS12_unpack_authsafes (p12);
+  if (safes == NULL)
+    {
+      ERR_clear_error ();
+      return TRUE;    /* PKCS12_parse() will say what is wrong */
+    }
+  for (int i = 0; ok && i < sk_PKCS7_num (safes); i++)
+    {
+      PKCS7 *safe = sk_PKCS7_value (safes, i);
+      STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+
+      switch (OBJ_obj2nid (safe->type))
+        {
+        case NID_pkcs7_data:
+          bags = PKCS12_unpack_p7data (safe);
+          break;
+        case NID_pkcs7_encrypted:
+          if (safe->d.encrypted == NULL || safe->d.encrypted->enc_data == NULL)
+            break;
+          ok = check_iterations (pbe_iterations (safe->d.encrypted->enc_data->algorithm),
+                                 GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, what, error);
+          if (ok && have_password)
+            bags = PKCS12_unpack_p7encdata (safe, password, -1);
+          break;
+        default:
+          break;
+        }
+      if (ok && bags != NULL)
+        ok = check_bag_iterations (bags, what, error);
+      sk_PKCS12_SAFEBAG_pop_free (bags, PKCS12_SAFEBAG_free);
+    }
+  sk_PKCS7_pop_free (safes, PKCS7_free);
+  ERR_clear_error ();
+  return ok;
+}
+
+/* Refuses a PEM "ENCRYPTED PRIVATE KEY" (PKCS#8) of @data that asks for
+ * too many iterations. The traditional form ("Proc-Type: 4,ENCRYPTED")
+ * derives its key with one. */
+static gboolean
+check_pkcs8_iterations (const char  *data,
+                        gsize        length,
+                        const char  *what,
+                        GError     **error)
+{
+  BIO *bio = BIO_new_mem_buf (data, (int) length);
+  X509_SIG *encrypted;
+  gboolean ok = TRUE;
+
+  if (bio == NULL)
+    g_error ("%s: out of memory", G_STRFUNC);
+  encrypted = PEM_read_bio_PKCS8 (bio, NULL, NULL, NULL);
+  if (encrypted != NULL)
+    {
+      const X509_ALGOR *alg = NULL;
+
+      X509_SIG_get0 (encrypted, &alg, NULL);
+      ok = check_iterations (pbe_iterations (alg), GSECSOCK_ERROR_BAD_KEY_FILE, what, error);
+      X509_SIG_free (encrypted);
+    }
+  BIO_free (bio);
+  ERR_clear_error ();
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
 /* PEM private keys                                                         */
 
 typedef struct {
@@ -291,6 +513,12 @@ gsecsock_load_private_key (GSecSockSecureSocketContext  *ctx,
   ERR_clear_error ();
 
   description = g_strdup_printf (_("the private key in “%s”"), path);
+  {
+    g_autofree char *what = g_strdup_printf (_("The private key in “%s”"), path);
+
+    if (!check_pkcs8_iterations (bytes, length, what, error))
+      return NULL;
+  }
   for (guint attempt = 1; attempt <= MAX_PASSWORD_ATTEMPTS; attempt++)
     {
       char *password = request_password (ctx, description, attempt, error);
@@ -366,13 +594,20 @@ parse_pkcs12 (GSecSockSecureSocketContext  *ctx,
               GError                      **error)
 {
   g_autofree char *description = NULL;
+  g_autofree char *what = g_strdup_printf (_("The PKCS#12 file “%s”"), path);
   gboolean has_mac = PKCS12_mac_present (p12);
+
+  if (!check_pkcs12_iterations (p12, what, FALSE, NULL, error))
+    return FALSE;
 
   /* Without a password first: a file exported with an empty password (or
    * none) must load without asking. PKCS12_parse() tries both NULL and "". */
   if (!has_mac || PKCS12_verify_mac (p12, NULL, 0) || PKCS12_verify_mac (p12, "", 0))
     {
       ERR_clear_error ();
+      if (!check_pkcs12_iterations (p12, what, TRUE, NULL, error) ||
+          !check_pkcs12_iterations (p12, what, TRUE, "", error))
+        return FALSE;
       if (PKCS12_parse (p12, "", key, cert, others))
         {
           ERR_clear_error ();
@@ -406,6 +641,11 @@ parse_pkcs12 (GSecSockSecureSocketContext  *ctx,
         return FALSE;
       /* The integrity check tells a wrong password from a right one. */
       right = PKCS12_verify_mac (p12, password, -1);
+      if (right && !check_pkcs12_iterations (p12, what, TRUE, password, error))
+        {
+          password_free (password);
+          return FALSE;
+        }
       if (right)
         parsed = PKCS12_parse (p12, password, key, cert, others);
       password_free (password);

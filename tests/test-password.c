@@ -5,7 +5,12 @@
  * set_certificate), and handshakes with identities loaded that way. */
 #include "test-utils.h"
 
+#include <limits.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 
 #define PASSWORD "secret"
 
@@ -754,6 +759,263 @@ test_new_from_files_errors (void)
   assert_identity (cert, "CN=localhost", "server.pem");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Key derivations that would never end                                     */
+
+/* The iteration count of a password's key derivation is the file's to
+ * choose. These files ask for 2^31 - 1 (OpenSSL would take hours): they
+ * are refused at once, before any derivation (found by fuzz/). Made here
+ * from the test PKI with OpenSSL, by rewriting the parameters of a normal
+ * file, since making them for real would take as long as reading them. */
+
+#define HUGE_ITERATIONS INT_MAX
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PKCS12, PKCS12_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_SIG, X509_SIG_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free_all)
+
+/* Makes @alg (a password-based encryption) ask for HUGE_ITERATIONS. */
+static void
+make_iterations_huge (X509_ALGOR *alg)
+{
+  X509_ALGOR *huge = PKCS5_pbe2_set_iv (EVP_aes_256_cbc (), HUGE_ITERATIONS, NULL, 0, NULL,
+                                        NID_hmacWithSHA256);
+  ASN1_OBJECT *oid;
+  ASN1_TYPE *parameter;
+
+  g_assert_nonnull (huge);
+  oid = huge->algorithm;
+  parameter = huge->parameter;
+  huge->algorithm = alg->algorithm;
+  huge->parameter = alg->parameter;
+  alg->algorithm = oid;
+  alg->parameter = parameter;
+  X509_ALGOR_free (huge);
+}
+
+static PKCS12 *
+make_pkcs12 (void)
+{
+  g_autoptr(BIO) cert_bio = BIO_new_file (test_pki_path ("server.pem"), "r");
+  g_autoptr(BIO) key_bio = BIO_new_file (test_pki_path ("server.key"), "r");
+  g_autoptr(X509) cert = PEM_read_bio_X509 (cert_bio, NULL, NULL, NULL);
+  g_autoptr(EVP_PKEY) key = PEM_read_bio_PrivateKey (key_bio, NULL, NULL, NULL);
+  PKCS12 *p12;
+
+  g_assert_nonnull (cert);
+  g_assert_nonnull (key);
+  /* OpenSSL 3's defaults: the certificate in an encrypted part, the key
+   * as an encrypted (shrouded) key bag in a plain part. */
+  p12 = PKCS12_create (PASSWORD, "huge", key, cert, NULL, 0, 0, 2048, 2048, 0);
+  g_assert_nonnull (p12);
+  return p12;
+}
+
+static char *
+write_pkcs12 (const char *name, PKCS12 *p12)
+{
+  unsigned char *der = NULL;
+  int length = i2d_PKCS12 (p12, &der);
+  char *path;
+
+  g_assert_cmpint (length, >, 0);
+  path = test_write_tmp_file (name, (const char *) der, length);
+  OPENSSL_free (der);
+  return path;
+}
+
+/* The integrity check (MAC) asks for them. */
+static char *
+make_huge_mac (void)
+{
+  g_autoptr(PKCS12) p12 = make_pkcs12 ();
+
+  g_assert_true (PKCS12_setup_mac (p12, HUGE_ITERATIONS, NULL, 0, EVP_sha256 ()));
+  return write_pkcs12 ("huge-mac.p12", p12);
+}
+
+/* The encrypted part that holds the certificate asks for them (the MAC,
+ * computed afresh, is right). */
+static char *
+make_huge_safe (void)
+{
+  g_autoptr(PKCS12) p12 = make_pkcs12 ();
+  g_autoptr(PKCS12) rebuilt = NULL;
+  STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes (p12);
+  gboolean found = FALSE;
+
+  g_assert_nonnull (safes);
+  for (int i = 0; i < sk_PKCS7_num (safes); i++)
+    {
+      PKCS7 *safe = sk_PKCS7_value (safes, i);
+
+      if (OBJ_obj2nid (safe->type) == NID_pkcs7_encrypted)
+        {
+          make_iterations_huge (safe->d.encrypted->enc_data->algorithm);
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+  rebuilt = PKCS12_add_safes (safes, 0);
+  g_assert_nonnull (rebuilt);
+  g_assert_true (PKCS12_set_mac (rebuilt, PASSWORD, -1, NULL, 0, 2048, EVP_sha256 ()));
+  sk_PKCS7_pop_free (safes, PKCS7_free);
+  return write_pkcs12 ("huge-safe.p12", rebuilt);
+}
+
+/* The encrypted key asks for them, and it sits in an encrypted part: only
+ * seen once the password is known. */
+static char *
+make_huge_hidden_key (void)
+{
+  g_autoptr(PKCS12) p12 = make_pkcs12 ();
+  g_autoptr(PKCS12) rebuilt = NULL;
+  STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes (p12);
+  STACK_OF(PKCS7) *hidden = sk_PKCS7_new_null ();
+  gboolean found = FALSE;
+
+  g_assert_nonnull (safes);
+  for (int i = 0; i < sk_PKCS7_num (safes); i++)
+    {
+      PKCS7 *safe = sk_PKCS7_value (safes, i);
+      STACK_OF(PKCS12_SAFEBAG) *bags;
+
+      if (OBJ_obj2nid (safe->type) != NID_pkcs7_data)
+        {
+          sk_PKCS7_push (hidden, PKCS7_dup (safe));
+          continue;
+        }
+      bags = PKCS12_unpack_p7data (safe);
+      g_assert_nonnull (bags);
+      for (int j = 0; j < sk_PKCS12_SAFEBAG_num (bags); j++)
+        {
+          PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value (bags, j);
+          X509_ALGOR *alg = NULL;
+
+          if (PKCS12_SAFEBAG_get_nid (bag) != NID_pkcs8ShroudedKeyBag)
+            continue;
+          X509_SIG_getm ((X509_SIG *) PKCS12_SAFEBAG_get0_pkcs8 (bag), &alg, NULL);
+          make_iterations_huge (alg);
+          found = TRUE;
+        }
+      sk_PKCS7_push (hidden, PKCS12_pack_p7encdata (NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PASSWORD, -1,
+                                                    NULL, 0, 2048, bags));
+      sk_PKCS12_SAFEBAG_pop_free (bags, PKCS12_SAFEBAG_free);
+    }
+  g_assert_true (found);
+  rebuilt = PKCS12_add_safes (hidden, 0);
+  g_assert_nonnull (rebuilt);
+  g_assert_true (PKCS12_set_mac (rebuilt, PASSWORD, -1, NULL, 0, 2048, EVP_sha256 ()));
+  sk_PKCS7_pop_free (safes, PKCS7_free);
+  sk_PKCS7_pop_free (hidden, PKCS7_free);
+  return write_pkcs12 ("huge-hidden-key.p12", rebuilt);
+}
+
+/* An encrypted PKCS#8 PEM key. */
+static char *
+make_huge_pkcs8 (void)
+{
+  g_autoptr(BIO) in = BIO_new_file (test_pki_path ("encrypted.key"), "r");
+  g_autoptr(X509_SIG) sig = PEM_read_bio_PKCS8 (in, NULL, NULL, NULL);
+  g_autoptr(BIO) out = BIO_new (BIO_s_mem ());
+  X509_ALGOR *alg = NULL;
+  char *data = NULL;
+  long length;
+
+  g_assert_nonnull (sig);
+  X509_SIG_getm (sig, &alg, NULL);
+  make_iterations_huge (alg);
+  g_assert_true (PEM_write_bio_PKCS8 (out, sig));
+  length = BIO_get_mem_data (out, &data);
+  return test_write_tmp_file ("huge.key", data, length);
+}
+
+static void
+assert_refused_quickly (const GError *error, int code, gint64 started)
+{
+  g_assert_error (error, GSECSOCK_ERROR, code);
+  test_assert_message_contains (error, "iterations");
+  test_assert_message_contains (error, "2147483647");
+  g_test_message ("%s", error->message);
+  /* Refused before deriving anything: not even one derivation of the
+   * maximum accepted (about a second) happened. */
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 30 * G_USEC_PER_SEC);
+}
+
+static void
+test_pkcs12_huge_iterations (void)
+{
+  struct {
+    char *path;
+    guint expected_calls;   /* password requests before the refusal */
+  } files[] = {
+    { make_huge_mac (), 0 },
+    { make_huge_safe (), 0 },
+    { make_huge_hidden_key (), 1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      PasswordLog log = { right_first, 1, 0 };
+      g_autoptr(GSecSockSecureSocketContext) ctx = make_context (GSECSOCK_MODE_SERVER, &log);
+      g_autoptr(GSecSockCertificate) identity = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 started = g_get_monotonic_time ();
+
+      g_test_message ("%s", files[i].path);
+      g_assert_false (gsecsock_secure_socket_context_load_pkcs12_file (ctx, files[i].path, &error));
+      assert_refused_quickly (error, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, started);
+      test_assert_message_contains (error, files[i].path);
+      assert_attempts (&log, files[i].expected_calls);
+      g_clear_error (&error);
+
+      identity = gsecsock_secure_socket_context_load_identity (ctx, files[i].path, NULL, &error);
+      g_assert_null (identity);
+      assert_refused_quickly (error, GSECSOCK_ERROR_BAD_CERTIFICATE_FILE, started);
+      password_log_clear (&log);
+    }
+
+  /* A certificate store skips such a file (it used to hang scanning its
+   * directory). */
+  {
+    g_autofree char *dir = g_path_get_dirname (files[0].path);
+    g_autoptr(GSecSockCertificateStore) store = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 started = g_get_monotonic_time ();
+
+    store = gsecsock_certificate_store_new_for_directory (dir, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (store);
+    g_assert_cmpint (g_get_monotonic_time () - started, <, 30 * G_USEC_PER_SEC);
+  }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_unlink (files[i].path);
+      g_free (files[i].path);
+    }
+}
+
+static void
+test_pkcs8_huge_iterations (void)
+{
+  PasswordLog log = { right_first, 1, 0 };
+  g_autoptr(GSecSockSecureSocketContext) ctx = make_context (GSECSOCK_MODE_SERVER, &log);
+  g_autofree char *key = make_huge_pkcs8 ();
+  g_autoptr(GError) error = NULL;
+  gint64 started = g_get_monotonic_time ();
+
+  g_assert_false (gsecsock_secure_socket_context_load_certificate_file (ctx, test_pki_path ("server.pem"),
+                                                                       key, &error));
+  assert_refused_quickly (error, GSECSOCK_ERROR_BAD_KEY_FILE, started);
+  test_assert_message_contains (error, key);
+  assert_attempts (&log, 0);
+  password_log_clear (&log);
+  g_unlink (key);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
 
@@ -784,6 +1046,8 @@ main (int argc, char **argv)
   ADD ("/password/pkcs12/no-handler", test_pkcs12, &p12_no_handler);
   ADD ("/password/pkcs12/client-certificate", test_pkcs12_client_certificate, NULL);
   g_test_add_func ("/password/pkcs12/corrupt", test_pkcs12_corrupt);
+  g_test_add_func ("/password/pkcs12/huge-iterations", test_pkcs12_huge_iterations);
+  g_test_add_func ("/password/pem/pkcs8/huge-iterations", test_pkcs8_huge_iterations);
   g_test_add_func ("/password/identity/load", test_load_identity);
   g_test_add_func ("/password/identity/errors", test_load_identity_errors);
   g_test_add_func ("/password/set-certificate/without-key", test_set_certificate_without_key);
