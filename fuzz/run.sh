@@ -105,7 +105,7 @@ results="$fuzzdir/results"
 artifacts="$fuzzdir/artifacts"
 mkdir -p "$results" "$artifacts"
 
-export GSECSOCK_TEST_PKI_DIR="$srcdir/$BUILDDIR/tests/pki"
+export GSECSOCK_TEST_PKI_DIR="$(cd "$BUILDDIR" && pwd)/tests/pki"
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
 # A smaller quarantine and shorter allocation stacks than ASan's defaults
 # double the executions per second of the handshake targets (fewer page
@@ -116,6 +116,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 # --- run --------------------------------------------------------------------
 # One target: libFuzzer grows work/TARGET (the first directory) from the
 # fresh seeds and the committed reproducers; the log ends with its stats.
+# An input takes milliseconds, except a PKCS#12 file or key asking for
+# close to the 2 million key derivation iterations the library accepts:
+# a few seconds, for each password tried. Longer than 60 s is a hang.
 run_target() {
   local target=$1 log="$results/$1.log"
   local work="$fuzzdir/work/$target" seeds=("$fuzzdir/corpus/$target")
@@ -125,7 +128,7 @@ run_target() {
   [[ -d "fuzz/regressions/$target" ]] && seeds+=("fuzz/regressions/$target")
   [[ $mode == long ]] && nice_cmd=(nice -n 19)
   "${nice_cmd[@]}" "$fuzzdir/fuzz-$target" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 -max_len=65536 \
+    -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2560 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$target-" \
     "$work" "${seeds[@]}" >"$log" 2>&1
 }
