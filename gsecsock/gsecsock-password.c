@@ -257,14 +257,20 @@ check_iterations (gint64        iterations,
                   const char   *what,
                   GError      **error)
 {
+  g_autofree char *asked = NULL;
+  g_autofree char *limit = NULL;
+
   if (iterations <= MAX_KDF_ITERATIONS)
     return TRUE;
+  /* Numbers as strings: a format macro would cut the message short for
+   * xgettext. */
+  asked = g_strdup_printf ("%" G_GINT64_FORMAT, iterations);
+  limit = g_strdup_printf ("%" G_GINT64_FORMAT, MAX_KDF_ITERATIONS);
   g_set_error (error, GSECSOCK_ERROR, code,
-               _("%s asks for %" G_GINT64_FORMAT " iterations of the key derivation from its "
-                 "password, more than the %" G_GINT64_FORMAT " that gsecsock accepts: "
-                 "loading it would take too long. Export it again with the usual count, "
-                 "for example with “-iter 2048”"),
-               what, iterations, MAX_KDF_ITERATIONS);
+               _("%s asks for %s iterations of the key derivation from its password, more "
+                 "than the %s that gsecsock accepts: loading it would take too long. Export "
+                 "it again with the usual count, for example with “-iter 2048”"),
+               what, asked, limit);
   return FALSE;
 }
 
