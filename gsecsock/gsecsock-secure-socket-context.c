@@ -296,13 +296,38 @@ select_alpn (SSL *ssl, const unsigned char **out, unsigned char *outlen,
 
 /* ---- Server sessions ---------------------------------------------------- */
 
+/* The session ID context that a session made by a socket of @self (with
+ * @generation) carries, and that resuming it must match. Resuming skips
+ * the verification of the client's certificate, so it is a digest of what
+ * that verification depended on: the client-auth policy, the revocation
+ * policy, the trust anchors and CRLs, besides the generation. Servers that
+ * share a ticket key (a farm) resume each other's sessions only if they
+ * agree on all of it: a server that requires a client certificate never
+ * resumes a session made by one that asked for none. Lock held. */
 static void
-session_id_context_for (guint          generation,
-                        unsigned char *sid_ctx,
-                        unsigned int  *len)
+session_id_context_for (GSecSockSecureSocketContext *self,
+                        guint                        generation,
+                        unsigned char               *sid_ctx,
+                        unsigned int                *len)
 {
-  *len = (unsigned int) g_snprintf ((char *) sid_ctx, SSL_MAX_SID_CTX_LENGTH,
-                                    "gsecsock:%u", generation);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *settings = g_strdup_printf ("gsecsock:%u:%d:%d:%d", generation, self->client_auth,
+                                               self->check_revocation, self->use_system_trust);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  gsize size = SSL_MAX_SID_CTX_LENGTH;
+
+  G_STATIC_ASSERT (SSL_MAX_SID_CTX_LENGTH >= 32);   /* a whole SHA-256 */
+  g_checksum_update (checksum, (const guchar *) settings, -1);
+  for (guint i = 0; i < self->trust_anchors->len; i++)
+    if (X509_digest (g_ptr_array_index (self->trust_anchors, i), EVP_sha256 (), digest, &digest_len))
+      g_checksum_update (checksum, digest, digest_len);
+  for (guint i = 0; i < self->crls->len; i++)
+    if (X509_CRL_digest (g_ptr_array_index (self->crls, i), EVP_sha256 (), digest, &digest_len))
+      g_checksum_update (checksum, digest, digest_len);
+  g_checksum_get_digest (checksum, sid_ctx, &size);
+  g_checksum_free (checksum);
+  *len = (unsigned int) size;
 }
 
 /* Servers: the SSL_CTX's session ID context, copied by each new SSL. Lock
@@ -313,7 +338,7 @@ set_server_session_id_context_locked (GSecSockSecureSocketContext *self)
   unsigned char sid_ctx[SSL_MAX_SID_CTX_LENGTH];
   unsigned int len;
 
-  session_id_context_for (self->session_generation, sid_ctx, &len);
+  session_id_context_for (self, self->session_generation, sid_ctx, &len);
   SSL_CTX_set_session_id_context (self->ssl_ctx, sid_ctx, len);
 }
 
@@ -571,8 +596,10 @@ select_sni_context (SSL *ssl, int *alert, void *arg)
     unsigned char sid_ctx[SSL_MAX_SID_CTX_LENGTH];
     unsigned int len;
 
-    session_id_context_for (GPOINTER_TO_UINT (SSL_get_ex_data (ssl, sid_generation_ex_index)),
+    g_mutex_lock (&self->lock);
+    session_id_context_for (self, GPOINTER_TO_UINT (SSL_get_ex_data (ssl, sid_generation_ex_index)),
                             sid_ctx, &len);
+    g_mutex_unlock (&self->lock);
     SSL_set_session_id_context (ssl, sid_ctx, len);
   }
 
@@ -708,14 +735,16 @@ static void
 forget_sessions_locked (GSecSockSecureSocketContext *self)
 {
   g_hash_table_remove_all (self->sessions);
-  /* Before the first socket no session exists: configuring a context does
-   * not change its session ID context, so identically configured servers
-   * (a farm sharing ticket keys) resume each other's sessions. */
-  if (self->mode == GSECSOCK_MODE_SERVER && self->made_sockets)
+  if (self->mode == GSECSOCK_MODE_SERVER)
     {
       /* OpenSSL's server cache and the tickets clients hold: sessions of
-       * an earlier generation no longer match. */
-      self->session_generation++;
+       * an earlier generation no longer match. Before the first socket no
+       * session exists and the generation stays, so that identically
+       * configured servers (a farm sharing ticket keys) resume each
+       * other's sessions; the settings are in the session ID context
+       * either way. */
+      if (self->made_sockets)
+        self->session_generation++;
       set_server_session_id_context_locked (self);
     }
 }

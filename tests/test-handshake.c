@@ -785,6 +785,44 @@ test_resumption_shared_ticket_key (Fixture       *f,
   f->env.server_ctx = NULL;
 }
 
+/* Servers sharing a ticket key but not their client authentication: one
+ * that requires a client certificate never resumes a session that one
+ * asking for none made (found by fuzz/, where the fixed random numbers
+ * give every server context the same ticket key). */
+static void
+test_resumption_shared_ticket_key_client_auth (Fixture       *f,
+                                               gconstpointer  data)
+{
+  GSecSockProtocolVersion version = GPOINTER_TO_UINT (data);
+  g_autoptr(GSecSockSecureSocketContext) open_server = f->env.server_ctx;
+  g_autoptr(GSecSockSecureSocketContext) strict_server = test_make_server_context ("server-chain.pem", "server.key");
+  g_autoptr(GBytes) key = test_make_random_bytes (80, 44);
+  g_autoptr(GError) error = NULL;
+
+  gsecsock_secure_socket_context_set_max_protocol_version (f->env.client_ctx, version);
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (open_server, key, &error));
+  g_assert_true (gsecsock_secure_socket_context_set_session_ticket_keys (strict_server, key, &error));
+  gsecsock_secure_socket_context_set_use_system_trust (strict_server, FALSE);
+  g_assert_true (gsecsock_secure_socket_context_add_trust_anchor_file (strict_server, test_pki_path ("ca.pem"), &error));
+  g_assert_no_error (error);
+  gsecsock_secure_socket_context_set_client_auth (strict_server, GSECSOCK_CLIENT_AUTH_REQUIRE);
+
+  connect_exchange_close (f, f->env.client_ctx, FALSE);   /* full, no client certificate */
+  connect_exchange_close (f, f->env.client_ctx, TRUE);    /* the client has a session */
+
+  /* The client, which has no certificate, offers it to the strict server. */
+  test_tls_pair_clear (&f->pair);
+  test_tls_pair_init (&f->pair, f->env.client_ctx, strict_server, "127.0.0.1", "localhost");
+  g_assert_false (test_tls_pair_handshake_async (&f->pair));
+  g_assert_false (gsecsock_secure_socket_get_session_reused (f->pair.server));
+  g_assert_false (f->pair.server_op.ok);
+  g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  test_assert_message_contains (f->pair.server_op.error, "no certificate");
+
+  /* The teardown unrefs f->env.server_ctx: it is owned here. */
+  f->env.server_ctx = NULL;
+}
+
 static void
 test_ticket_key_errors (Fixture       *f,
                         gconstpointer  data)
@@ -1299,6 +1337,10 @@ main (int argc, char **argv)
   ADD ("/handshake/resumption/shared-ticket-key/tls13", test_resumption_shared_ticket_key,
        GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
   ADD ("/handshake/resumption/shared-ticket-key/tls12", test_resumption_shared_ticket_key,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
+  ADD ("/handshake/resumption/shared-ticket-key/client-auth/tls13", test_resumption_shared_ticket_key_client_auth,
+       GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
+  ADD ("/handshake/resumption/shared-ticket-key/client-auth/tls12", test_resumption_shared_ticket_key_client_auth,
        GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_2));
   ADD ("/handshake/resumption/ticket-key-errors", test_ticket_key_errors, NULL);
   ADD ("/handshake/resumption/trust-change/tls13", test_resumption_trust_change, GUINT_TO_POINTER (GSECSOCK_PROTOCOL_VERSION_TLS_1_3));
