@@ -173,6 +173,22 @@ make_handshake_seeds (void)
               write_seed ("server-handshake", resumed_seed, s, pair.client_sent->data, pair.client_sent->len);
             fuzz_pair_clear (&pair);
           }
+
+        /* The same ticket offered to a server that requires a client
+         * certificate: never resumed (the contexts share the fixed ticket
+         * key, as servers of a farm do; the server target aborts if a
+         * server requiring a certificate completes without one). */
+        if (ok && s == FUZZ_SERVER_DEFAULT)
+          {
+            g_autoptr(GSecSockSecureSocketContext) strict_ctx = fuzz_server_context_new (FUZZ_SERVER_REQUIRE);
+            g_autofree char *crossed_seed = g_strdup_printf ("s%u-c%u-ticket-from-s%u", FUZZ_SERVER_REQUIRE, c, s);
+
+            fuzz_pair_init (&pair, client_ctx, fuzz_client_peer_name (c), strict_ctx);
+            converse (&pair);
+            write_seed ("server-handshake", crossed_seed, FUZZ_SERVER_REQUIRE,
+                        pair.client_sent->data, pair.client_sent->len);
+            fuzz_pair_clear (&pair);
+          }
       }
 }
 
