@@ -34,7 +34,7 @@ cd "$srcdir"
 ALL_TARGETS=(client-handshake server-handshake records certificate store-lookup)
 
 usage() {
-  sed -n 's/^# \{0,1\}//; 4,29p' "${BASH_SOURCE[0]}" >&2
+  sed -n 's/^# \{0,1\}//; 4,27p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
