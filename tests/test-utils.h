@@ -10,7 +10,9 @@ G_BEGIN_DECLS
  * generous: a loaded 2-core CI machine must never hit it. */
 #define TEST_GUARD_TIMEOUT_SECONDS 60
 
-/* g_test_init() with isolated XDG directories, and an environment that
+/* g_test_init() with isolated XDG directories (fresh for each test case;
+ * under AddressSanitizer, fresh for the program: see test-utils.c), and an
+ * environment that
  * does not depend on the machine: no proxies (GSocketClient would ask the
  * desktop's proxy settings, whose schemas the isolation hides). */
 void test_init (int    *argc,

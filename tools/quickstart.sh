@@ -39,6 +39,7 @@ DEPS=(
   gettext locales
   xvfb gir1.2-gtk-4.0 gir1.2-adw-1 librsvg2-common fonts-cantarell desktop-file-utils
   clang libclang-rt-14-dev llvm
+  valgrind
 )
 
 usage() {
@@ -119,6 +120,7 @@ case "$command" in
     STAGES=(
       tests/installed/run.sh
       "fuzz/run.sh --smoke --parallel 2"
+      tests/sanitize/run.sh
     )
     stages_status=0
     stage_passed=0
