@@ -616,6 +616,56 @@ test_client_cert_optional_not_requested (Fixture       *f,
   g_assert_null (gsecsock_secure_socket_get_peer_certificate (f->pair.server));
 }
 
+/* A server does not load the system's authorities while it does not ask for
+ * client certificates; once it asks, they must be there, even though its
+ * first sockets were made without them. The system store is OpenSSL's
+ * SSL_CERT_FILE, set to the test CA in a child process. */
+static void
+test_client_cert_system_trust_after_first_socket (Fixture       *f,
+                                                  gconstpointer  data)
+{
+  g_autoptr(GSecSockSecureSocketContext) client_ctx = NULL;
+  g_autoptr(GSecSockSecureSocketContext) no_system_ctx = NULL;
+  g_autofree char *no_cert_dir = NULL;
+  TestTlsPair second = { 0 };
+  TestTlsPair control = { 0 };
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  no_cert_dir = test_tmp_path ("no-system-certificates");
+  g_setenv ("SSL_CERT_FILE", test_pki_path ("ca.pem"), TRUE);
+  g_setenv ("SSL_CERT_DIR", no_cert_dir, TRUE);
+
+  client_ctx = test_make_client_context_with_certificate ("client-chain.pem", "client.key");
+  f->env.server_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  g_assert_true (gsecsock_secure_socket_context_get_use_system_trust (f->env.server_ctx));
+  test_tls_pair_init (&f->pair, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&f->pair));
+  g_assert_null (gsecsock_secure_socket_get_peer_certificate (f->pair.server));
+
+  gsecsock_secure_socket_context_set_client_auth (f->env.server_ctx, GSECSOCK_CLIENT_AUTH_REQUIRE);
+  test_tls_pair_init (&second, client_ctx, f->env.server_ctx, "127.0.0.1", "localhost");
+  g_assert_true (test_tls_pair_handshake_async (&second));
+  g_assert_nonnull (gsecsock_secure_socket_get_peer_certificate (second.server));
+  g_assert_cmphex (gsecsock_secure_socket_get_certificate_errors (second.server), ==, 0);
+  test_tls_pair_clear (&second);
+
+  /* The control: without the system's authorities, the same client is
+   * refused, so what accepted it above was SSL_CERT_FILE. */
+  no_system_ctx = test_make_server_context ("server-chain.pem", "server.key");
+  gsecsock_secure_socket_context_set_use_system_trust (no_system_ctx, FALSE);
+  gsecsock_secure_socket_context_set_client_auth (no_system_ctx, GSECSOCK_CLIENT_AUTH_REQUIRE);
+  test_tls_pair_init (&control, client_ctx, no_system_ctx, "127.0.0.1", "localhost");
+  test_tls_pair_handshake_async (&control);
+  g_assert_error (control.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_CERTIFICATE_REJECTED);
+  test_tls_pair_clear (&control);
+}
+
 #define ADD(path, func, data) \
   g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
 
@@ -662,6 +712,8 @@ main (int argc, char **argv)
   ADD ("/verify/client-certificate/unknown-ca", test_client_cert_untrusted, NULL);
   ADD ("/verify/client-certificate/wrong-purpose", test_client_cert_wrong_purpose, NULL);
   ADD ("/verify/client-certificate/not-requested", test_client_cert_optional_not_requested, NULL);
+  ADD ("/verify/client-certificate/system-trust-after-first-socket",
+       test_client_cert_system_trust_after_first_socket, NULL);
 
   return g_test_run ();
 }
