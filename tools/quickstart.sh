@@ -66,6 +66,7 @@ done
 [[ -n "$command" ]] || usage
 
 BUILDDIR=${BUILDDIR:-_build}
+export BUILDDIR   # for the stages that use the build (tests/valgrind/run.sh)
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 step() { printf '\n== quickstart: %s\n' "$*"; }
@@ -121,6 +122,7 @@ case "$command" in
       tests/installed/run.sh
       "fuzz/run.sh --smoke --parallel 2"
       tests/sanitize/run.sh
+      tests/valgrind/run.sh
     )
     stages_status=0
     stage_passed=0
