@@ -45,6 +45,15 @@ gboolean gsecsock_config_check_ciphersuites (const char  *list,
 gboolean gsecsock_config_check_groups       (const char  *list,
                                              GError     **error);
 
+/* The TLS 1.2 ciphers a server context allows by default: AEAD ciphers
+ * with forward secrecy only. OpenSSL's default list adds CBC ciphers with
+ * HMAC-SHA1 or -SHA2, which scanners rightly flag (LUCKY13, "obsolete CBC
+ * ciphers": tests/scanners/) and which no client able to do TLS 1.2 with
+ * ECDHE needs. Client contexts keep OpenSSL's list: they must reach
+ * servers they do not choose. So do servers that allow TLS 1.0 or 1.1,
+ * which have no AEAD cipher. */
+#define GSECSOCK_CONFIG_SERVER_CIPHER_LIST "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 /* What a fresh SSL_CTX of this mode starts with (OpenSSL's defaults as the
  * system configuration amends them): TLS <= 1.2 ciphers or TLS 1.3 suites,
  * ':'-separated. */

@@ -64,7 +64,8 @@ struct _GSecSockSecureSocketContext
   GSecSockProtocolVersion min_version;
   GSecSockProtocolVersion max_version;
   int security_level;           /* -1: OpenSSL's default */
-  char *cipher_list;            /* TLS <= 1.2; NULL: OpenSSL's default */
+  char *cipher_list;            /* TLS <= 1.2; NULL: default_cipher_list() */
+  char *applied_default_ciphers; /* servers: the default list set on ssl_ctx */
   char *ciphersuites;           /* TLS 1.3; NULL: OpenSSL's default */
   char *groups;                 /* set on each SSL; NULL: OpenSSL's default */
   GSecSockRevocationCheck check_revocation;
@@ -209,6 +210,40 @@ protocol_version_to_openssl (GSecSockProtocolVersion version)
     }
 }
 
+/* The TLS <= 1.2 cipher list (@tls13: the TLS 1.3 suites) of a context
+ * whose cipher-list (ciphersuites) is the default. */
+static char *
+default_cipher_list (GSecSockSecureSocketContext *self,
+                     gboolean                     tls13)
+{
+  if (self->mode == GSECSOCK_MODE_SERVER && !tls13 &&
+      self->min_version >= GSECSOCK_PROTOCOL_VERSION_TLS_1_2)
+    return g_strdup (GSECSOCK_CONFIG_SERVER_CIPHER_LIST);
+  return gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, tls13);
+}
+
+static void forget_sessions_locked (GSecSockSecureSocketContext *self);
+
+/* A server's default cipher list depends on its lowest version (above). */
+static void
+apply_default_server_ciphers (GSecSockSecureSocketContext *self)
+{
+  g_autofree char *list = NULL;
+
+  if (self->mode != GSECSOCK_MODE_SERVER || self->cipher_list != NULL)
+    return;
+  list = default_cipher_list (self, FALSE);
+  if (g_strcmp0 (list, self->applied_default_ciphers) == 0)
+    return;
+  if (!SSL_CTX_set_cipher_list (self->ssl_ctx, list))
+    g_error ("OpenSSL refused the default cipher list “%s”: %s", list,
+             ERR_reason_error_string (ERR_get_error ()));
+  g_free (self->applied_default_ciphers);
+  self->applied_default_ciphers = g_steal_pointer (&list);
+  /* A resumed session would keep its cipher (see set_cipher_list()). */
+  forget_sessions_locked (self);
+}
+
 static void
 apply_protocol_versions (GSecSockSecureSocketContext *self)
 {
@@ -222,6 +257,7 @@ apply_protocol_versions (GSecSockSecureSocketContext *self)
    * an explicit security-level of 0 gives (gsecsock-config.c). */
   SSL_CTX_set_security_level (self->ssl_ctx,
                               gsecsock_config_effective_security_level (self->security_level));
+  apply_default_server_ciphers (self);
 }
 
 static void
@@ -1026,6 +1062,7 @@ gsecsock_secure_socket_context_finalize (GObject *object)
   g_clear_pointer (&self->chain_certificates, g_ptr_array_unref);
   g_clear_pointer (&self->crls, g_ptr_array_unref);
   g_clear_pointer (&self->cipher_list, g_free);
+  g_clear_pointer (&self->applied_default_ciphers, g_free);
   g_clear_pointer (&self->ciphersuites, g_free);
   g_clear_pointer (&self->groups, g_free);
   g_clear_pointer (&self->trust_store, X509_STORE_free);
@@ -1370,7 +1407,10 @@ gsecsock_secure_socket_context_class_init (GSecSockSecureSocketContextClass *kla
    *
    * The ciphers allowed for TLS 1.2 and earlier, in OpenSSL's cipher list
    * format (`SSL_CTX_set_cipher_list()`, see `man 1 openssl-ciphers`), for
-   * example `"ECDHE+AESGCM:ECDHE+CHACHA20"`; %NULL (the default) for
+   * example `"ECDHE+AESGCM:ECDHE+CHACHA20"`; %NULL (the default) for the
+   * default list: for a server, `"ECDHE+AESGCM:ECDHE+CHACHA20"` (AEAD
+   * ciphers with forward secrecy only, no CBC cipher); for a client, and
+   * for a server that allows TLS 1.0 or 1.1 (which have no AEAD cipher),
    * OpenSSL's default list. It does not affect TLS 1.3: see
    * [property@GSecSock.SecureSocketContext:ciphersuites].
    *
@@ -2723,7 +2763,7 @@ gsecsock_secure_socket_context_get_cipher_list (GSecSockSecureSocketContext *sel
  * @self: a context
  * @ciphers: (nullable): the ciphers to allow for TLS 1.2 and earlier, in
  *   OpenSSL's cipher list format, for example `"ECDHE+AESGCM"`; %NULL for
- *   OpenSSL's default
+ *   the default (see the property)
  * @error: return location for a #GError
  *
  * Sets [property@GSecSock.SecureSocketContext:cipher-list], after checking
@@ -2751,7 +2791,7 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
   if (ciphers != NULL && !gsecsock_config_check_cipher_list (ciphers, error))
     return FALSE;
   if (ciphers == NULL)
-    default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, FALSE);
+    default_list = default_cipher_list (self, FALSE);
   /* SSL_new() copies the SSL_CTX's cipher lists, which this replaces (and
    * frees): not while another thread creates a socket. */
   g_mutex_lock (&self->lock);
@@ -2767,6 +2807,8 @@ gsecsock_secure_socket_context_set_cipher_list (GSecSockSecureSocketContext  *se
     }
   g_free (self->cipher_list);
   self->cipher_list = g_strdup (ciphers);
+  g_free (self->applied_default_ciphers);
+  self->applied_default_ciphers = ciphers == NULL ? g_strdup (default_list) : NULL;
   /* A resumed session would keep its cipher, which the new list may not
    * allow. */
   forget_sessions_locked (self);
@@ -2825,7 +2867,7 @@ gsecsock_secure_socket_context_set_ciphersuites (GSecSockSecureSocketContext  *s
   if (ciphersuites != NULL && !gsecsock_config_check_ciphersuites (ciphersuites, error))
     return FALSE;
   if (ciphersuites == NULL)
-    default_list = gsecsock_config_default_ciphers (self->mode == GSECSOCK_MODE_SERVER, TRUE);
+    default_list = default_cipher_list (self, TRUE);
   g_mutex_lock (&self->lock);   /* see set_cipher_list() */
   if (!SSL_CTX_set_ciphersuites (self->ssl_ctx, ciphersuites != NULL ? ciphersuites : default_list))
     {

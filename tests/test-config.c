@@ -399,6 +399,64 @@ test_cipher_list_negotiated (Fixture       *f,
   g_assert_true (handshake (f, NULL, NULL));
 }
 
+/* A server allows only AEAD ciphers with forward secrecy for TLS 1.2 unless
+ * told otherwise: a client that offers nothing else than CBC is refused. */
+static void
+test_cipher_list_server_default (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  g_assert_null (gsecsock_secure_socket_context_get_cipher_list (f->env.server_ctx));
+  g_assert_true (gsecsock_secure_socket_context_set_protocols (f->env.client_ctx, GSECSOCK_PROTOCOLS_TLS_1_2, &error));
+  g_assert_no_error (error);
+
+  /* The client's default list has CBC ciphers first in places; the server
+   * picks an AEAD one. */
+  g_assert_true (handshake (f, NULL, NULL));
+  name = gsecsock_secure_socket_get_cipher_name (f->pair.server);
+  g_test_message ("negotiated by default: %s", name);
+  g_assert_true (g_str_has_prefix (name, "ECDHE-"));
+  g_assert_true (strstr (name, "-GCM-") != NULL || strstr (name, "CHACHA20") != NULL);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char * const cbc[] = {
+        "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+        "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384",
+      };
+
+      g_assert_true (gsecsock_secure_socket_context_set_cipher_list (f->env.client_ctx, cbc[i], &error));
+      g_assert_no_error (error);
+      g_assert_false (handshake (f, NULL, NULL));
+      g_assert_error (f->pair.server_op.error, GSECSOCK_ERROR, GSECSOCK_ERROR_HANDSHAKE_FAILED);
+    }
+
+  /* Explicitly allowed, CBC works; back to the default, it is refused. */
+  g_assert_true (gsecsock_secure_socket_context_set_cipher_list (f->env.server_ctx, "HIGH:!aNULL", &error));
+  g_assert_true (handshake (f, NULL, NULL));
+  g_assert_cmpstr (gsecsock_secure_socket_get_cipher_name (f->pair.server), ==, "ECDHE-ECDSA-AES256-SHA384");
+  g_assert_true (gsecsock_secure_socket_context_set_cipher_list (f->env.server_ctx, NULL, &error));
+  g_assert_null (gsecsock_secure_socket_context_get_cipher_list (f->env.server_ctx));
+  g_assert_false (handshake (f, NULL, NULL));
+
+  /* TLS 1.1 has no AEAD cipher: a server that allows it gets OpenSSL's
+   * list, for TLS 1.2 too; back to TLS 1.2 and up, AEAD only again. */
+  g_object_set (f->env.server_ctx, "security-level", 0, NULL);
+  g_assert_true (gsecsock_secure_socket_context_set_protocols (f->env.server_ctx,
+                                                               GSECSOCK_PROTOCOLS_TLS_1_1 |
+                                                               GSECSOCK_PROTOCOLS_TLS_1_2 |
+                                                               GSECSOCK_PROTOCOLS_TLS_1_3, &error));
+  g_assert_no_error (error);
+  g_assert_true (handshake (f, NULL, NULL));
+  g_assert_true (gsecsock_secure_socket_context_set_protocols (f->env.server_ctx,
+                                                               GSECSOCK_PROTOCOLS_TLS_1_2 |
+                                                               GSECSOCK_PROTOCOLS_TLS_1_3, &error));
+  g_assert_false (handshake (f, NULL, NULL));
+  g_assert_null (gsecsock_secure_socket_context_get_cipher_list (f->env.server_ctx));
+}
+
 typedef struct {
   const char *list;
   const char *message[3];
@@ -757,6 +815,7 @@ main (int argc, char **argv)
   ADD ("/config/protocols/handshake", test_protocols_handshake);
   ADD ("/config/security-level", test_security_level_property);
   ADD ("/config/cipher-list/negotiated", test_cipher_list_negotiated);
+  ADD ("/config/cipher-list/server-default", test_cipher_list_server_default);
   ADD ("/config/cipher-list/rejects", test_cipher_list_rejects);
   ADD ("/config/cipher-list/legacy-exclusions", test_cipher_list_legacy_exclusions);
   ADD ("/config/ciphersuites/negotiated", test_ciphersuites_negotiated);
