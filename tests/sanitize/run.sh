@@ -9,8 +9,8 @@
 #     off: g-ir-scanner's dumper would run under LSan too, and nothing of
 #     them is C that these sanitizers check);
 #  2. run every test whose code under test is C: the suites core, interop,
-#     tool (the gsecsock program, driven by Python) and examples (the C
-#     examples and the demo). The python, javascript and vala suites need
+#     tool (the gsecsock program, driven by Python), examples (the C
+#     examples and the demo) and load. The python, javascript and vala suites need
 #     the introspection data, and an uninstrumented interpreter cannot load
 #     an ASan library;
 #  3. every sanitizer report of every process, test programs and the
@@ -36,14 +36,14 @@
 #                      directory, removed at the end)
 #   JOBS               parallel compile jobs and tests (default: 2)
 #   SANITIZE_SUITES    the meson suites to run (default: core interop tool
-#                      examples)
+#                      examples load)
 # tools/quickstart.sh test runs it after the test suite (STAGES).
 
 set -euo pipefail
 
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 JOBS=${JOBS:-2}
-read -ra suites <<<"${SANITIZE_SUITES:-core interop tool examples}"
+read -ra suites <<<"${SANITIZE_SUITES:-core interop tool examples load}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gsecsock-sanitize.XXXXXX")
 cleanup() { rm -rf "$work"; }
