@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -32,6 +33,7 @@
  * in the environment before GLib reads it (nothing to leak), and removed at
  * exit; test_tmp_path() gives each test case a directory of its own in it. */
 static char *process_dirs_root;
+static pid_t process_dirs_owner;   /* a forked child must not remove them */
 
 static void
 remove_tree (const char *path)
@@ -60,6 +62,8 @@ remove_tree (const char *path)
 static void
 remove_process_dirs (void)
 {
+  if (getpid () != process_dirs_owner)
+    return;
   remove_tree (process_dirs_root);
   g_clear_pointer (&process_dirs_root, g_free);
 }
@@ -83,6 +87,7 @@ isolate_process_dirs (void)
   process_dirs_root = g_dir_make_tmp ("gsecsock-test-XXXXXX", &error);
   if (process_dirs_root == NULL)
     g_error ("Cannot make the test's temporary directory: %s", error->message);
+  process_dirs_owner = getpid ();
   atexit (remove_process_dirs);
   for (gsize i = 0; i < G_N_ELEMENTS (variables); i++)
     {
