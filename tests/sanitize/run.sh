@@ -37,6 +37,8 @@
 #   JOBS               parallel compile jobs and tests (default: 2)
 #   SANITIZE_SUITES    the meson suites to run (default: core interop tool
 #                      examples load)
+#   SANITIZE_SKIP      tests of those not to run (default: test-load-soak,
+#                      see below)
 # tools/quickstart.sh test runs it after the test suite (STAGES).
 
 set -euo pipefail
@@ -108,13 +110,25 @@ export GIO_USE_PROXY_RESOLVER=dummy
 
 suite_args=()
 for suite in "${suites[@]}"; do suite_args+=(--suite "$suite"); done
+# test-load-soak bounds the growth of its resident memory, which ASan's
+# quarantine of freed blocks (up to 256 MiB) makes meaningless; its leaks
+# are LSan's business, and test-load runs the same code.
+skip=" ${SANITIZE_SKIP-test-load-soak} "
+tests=()
+while read -r name; do
+  [[ "$skip" == *" $name "* ]] || tests+=("$name")
+done < <(meson test -C "$build" --no-rebuild --list "${suite_args[@]}" 2>/dev/null | sed 's|^.* / ||')
+if [[ ${#tests[@]} -eq 0 ]]; then
+  echo "run.sh: no test in the suites ${suites[*]}" >&2
+  exit 1
+fi
 
 step "running the suites ${suites[*]} (ASan + UBSan + LSan)"
 tests_start=$SECONDS
 meson_status=0
 # ASan makes the tests about twice as slow: the timeouts scale with it.
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes "$JOBS" \
-  --timeout-multiplier 3 "${suite_args[@]}" || meson_status=$?
+  --timeout-multiplier 3 "${tests[@]}" || meson_status=$?
 tests_time=$((SECONDS - tests_start))
 
 # Every log file is one process's reports; a file with only the fibre
