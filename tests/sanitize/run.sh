@@ -123,6 +123,11 @@ if [[ ${#tests[@]} -eq 0 ]]; then
   exit 1
 fi
 
+# Temporary files of the tests (and of a test that dies with a report)
+# stay in this script's directory, removed at its end.
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
+
 step "running the suites ${suites[*]} (ASan + UBSan + LSan)"
 tests_start=$SECONDS
 meson_status=0
