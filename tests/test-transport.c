@@ -285,6 +285,38 @@ close_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   op->done = TRUE;
 }
 
+/* Two secure sockets over memory transports a and b, joined by application
+ * code passing bytes, after their handshake. */
+static void
+handshake_memory_pair (Fixture *f, GSecSockMemoryTransport *a, GSecSockMemoryTransport *b,
+                       Shuttle *shuttle, gboolean keep_shuttling,
+                       GSecSockSecureSocket **client, GSecSockSecureSocket **server)
+{
+  g_autoptr(GError) error = NULL;
+  TestOp client_op = { 0 }, server_op = { 0 };
+
+  g_signal_connect (a, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
+  g_signal_connect (b, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
+  *client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (a), "localhost", &error);
+  g_assert_no_error (error);
+  *server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (b), NULL, &error);
+  g_assert_no_error (error);
+  gsecsock_secure_socket_handshake_async (*client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &client_op);
+  gsecsock_secure_socket_handshake_async (*server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &server_op);
+  test_wait_until (f->env.context, client_op.done && server_op.done);
+  g_assert_no_error (client_op.error);
+  g_assert_no_error (server_op.error);
+  g_assert_cmpuint (gsecsock_secure_socket_get_certificate_errors (*client), ==, 0);
+  g_assert_cmpuint (shuttle->moved, >, 0);
+  test_op_clear (&client_op);
+  test_op_clear (&server_op);
+  if (keep_shuttling)
+    return;
+  /* From here on the test moves the client's bytes itself. */
+  g_signal_handlers_disconnect_by_func (a, shuttle_bytes, shuttle);
+  test_run_context_for (f->env.context, 10);    /* tickets and the like */
+}
+
 /* Two secure sockets joined only by application code passing bytes: a
  * handshake, 1 MiB each way at once, and a clean close (close_notify, then
  * the end of the transport). */
@@ -297,27 +329,13 @@ test_memory_transport_pair (Fixture *f, gconstpointer data)
   g_autoptr(GSecSockSecureSocket) server = NULL;
   g_autoptr(GBytes) payload = test_make_random_bytes (1024 * 1024, 7);
   g_autofree char *expected = test_checksum (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
-  g_autoptr(GError) error = NULL;
   Shuttle shuttle = { a, b, 0, 0 };
-  TestOp client_op = { 0 }, server_op = { 0 }, write_c = { 0 }, write_s = { 0 };
+  TestOp write_c = { 0 }, write_s = { 0 };
   TestOp close_c = { 0 }, close_s = { 0 };
   Reader *read_c = g_new0 (Reader, 1), *read_s = g_new0 (Reader, 1);
   g_autofree char *got_c = NULL, *got_s = NULL;
 
-  g_signal_connect (a, "outgoing-ready", G_CALLBACK (shuttle_bytes), &shuttle);
-  g_signal_connect (b, "outgoing-ready", G_CALLBACK (shuttle_bytes), &shuttle);
-  client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (a), "localhost", &error);
-  g_assert_no_error (error);
-  server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (b), NULL, &error);
-  g_assert_no_error (error);
-
-  gsecsock_secure_socket_handshake_async (client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &client_op);
-  gsecsock_secure_socket_handshake_async (server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &server_op);
-  test_wait_until (f->env.context, client_op.done && server_op.done);
-  g_assert_no_error (client_op.error);
-  g_assert_no_error (server_op.error);
-  g_assert_cmpuint (gsecsock_secure_socket_get_certificate_errors (client), ==, 0);
-  g_assert_cmpuint (shuttle.moved, >, 0);
+  handshake_memory_pair (f, a, b, &shuttle, TRUE, &client, &server);
 
   read_c->checksum = g_checksum_new (G_CHECKSUM_SHA256);
   read_s->checksum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -351,8 +369,6 @@ test_memory_transport_pair (Fixture *f, gconstpointer data)
   test_wait_until (f->env.context, close_s.done && read_c->done);
   g_assert_no_error (close_s.error);
 
-  test_op_clear (&client_op);
-  test_op_clear (&server_op);
   g_checksum_free (read_c->checksum);
   g_checksum_free (read_s->checksum);
   g_clear_error (&read_c->error);
@@ -629,31 +645,6 @@ count_records (GBytes *bytes, gsize *payload)
 }
 
 static void
-handshake_memory_pair (Fixture *f, GSecSockMemoryTransport *a, GSecSockMemoryTransport *b,
-                       Shuttle *shuttle, GSecSockSecureSocket **client, GSecSockSecureSocket **server)
-{
-  g_autoptr(GError) error = NULL;
-  TestOp client_op = { 0 }, server_op = { 0 };
-
-  g_signal_connect (a, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
-  g_signal_connect (b, "outgoing-ready", G_CALLBACK (shuttle_bytes), shuttle);
-  *client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (a), "localhost", &error);
-  g_assert_no_error (error);
-  *server = gsecsock_secure_socket_new (f->env.server_ctx, G_IO_STREAM (b), NULL, &error);
-  g_assert_no_error (error);
-  gsecsock_secure_socket_handshake_async (*client, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &client_op);
-  gsecsock_secure_socket_handshake_async (*server, G_PRIORITY_DEFAULT, NULL, test_handshake_cb, &server_op);
-  test_wait_until (f->env.context, client_op.done && server_op.done);
-  g_assert_no_error (client_op.error);
-  g_assert_no_error (server_op.error);
-  test_op_clear (&client_op);
-  test_op_clear (&server_op);
-  /* From here on the test moves the client's bytes itself. */
-  g_signal_handlers_disconnect_by_func (a, shuttle_bytes, shuttle);
-  test_run_context_for (f->env.context, 10);    /* tickets and the like */
-}
-
-static void
 writev_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TestOp *op = user_data;
@@ -693,7 +684,7 @@ test_memory_transport_writev (Fixture *f, gconstpointer data)
   int round;
 
   memset (body, 'b', sizeof body);
-  handshake_memory_pair (f, a, b, &shuttle, &client, &server);
+  handshake_memory_pair (f, a, b, &shuttle, FALSE, &client, &server);
   out = g_io_stream_get_output_stream (G_IO_STREAM (client));
   in = g_io_stream_get_input_stream (G_IO_STREAM (server));
 
