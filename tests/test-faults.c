@@ -146,20 +146,6 @@ nth_failure (Fixture *f,
   return g_ptr_array_index (f->failures, i);
 }
 
-static GSocketConnection *
-tcp_connect (guint16 port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, port);
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-
-  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
-  g_assert_no_error (error);
-  return connection;
-}
-
 static guint16
 local_port (GSocketConnection *connection)
 {
@@ -235,7 +221,7 @@ start_genuine_client (Fixture *f,
                       guint16  port,
                       TestOp  *op)
 {
-  g_autoptr(GSocketConnection) connection = tcp_connect (port);
+  g_autoptr(GSocketConnection) connection = test_tcp_connect ("127.0.0.1", port);
   g_autoptr(GError) error = NULL;
   GSecSockSecureSocket *sock;
 
@@ -567,7 +553,7 @@ test_reset_mid_handshake_server (Fixture       *f,
                                  gconstpointer  data)
 {
   guint16 port = start_server (f);
-  g_autoptr(GSocketConnection) raw = tcp_connect (port);
+  g_autoptr(GSocketConnection) raw = test_tcp_connect ("127.0.0.1", port);
   const guint8 partial[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03 };
   gint64 start;
 
@@ -719,7 +705,7 @@ test_slowloris (Fixture       *f,
   gsecsock_secure_server_set_handshake_timeout (f->server, SLOW_TIMEOUT_SECONDS);
   g_signal_connect (f->server, "accepted", G_CALLBACK (on_accepted_slowloris), &s);
 
-  raw = tcp_connect (port);
+  raw = test_tcp_connect ("127.0.0.1", port);
   s.socket = g_socket_connection_get_socket (raw);
   s.slow_port = local_port (raw);
   test_wait_until (f->env.context, s.slow_accepted != 0);
@@ -818,7 +804,7 @@ test_garbage_to_server (Fixture       *f,
   const GarbageCase *gc = data;
   g_autoptr(GBytes) bytes = garbage_bytes (gc);
   guint16 port = start_server (f);
-  g_autoptr(GSocketConnection) raw = tcp_connect (port);
+  g_autoptr(GSocketConnection) raw = test_tcp_connect ("127.0.0.1", port);
   GError *error;
   gint64 start = g_get_monotonic_time ();
 
@@ -1323,7 +1309,7 @@ test_sni_matches_nothing (Fixture       *f,
   g_assert_no_error (error);
   port = start_server (f);
 
-  connection = tcp_connect (port);
+  connection = test_tcp_connect ("127.0.0.1", port);
   client = gsecsock_secure_socket_new (f->env.client_ctx, G_IO_STREAM (connection), "nothing.test", &error);
   g_assert_no_error (error);
   start = g_get_monotonic_time ();

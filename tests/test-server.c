@@ -163,23 +163,6 @@ fixture_teardown (Fixture       *f,
   test_env_teardown (&f->env);
 }
 
-/* A plain TCP connection to @address:@port, made synchronously (the kernel
- * completes it from the listening socket's backlog). */
-static GSocketConnection *
-tcp_connect (const char *address,
-             guint16     port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (inet, port);
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
-
-  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (socket_address), NULL, &error);
-  g_assert_no_error (error);
-  return connection;
-}
-
 /* A TLS client of the server at @address:@port, its handshake run in the
  * test's main context (where the server runs too). Returns the socket;
  * the handshake's outcome is in *@op. */
@@ -191,7 +174,7 @@ tls_connect (Fixture                     *f,
              const char                  *peer_name,
              TestOp                      *op)
 {
-  g_autoptr(GSocketConnection) connection = tcp_connect (address, port);
+  g_autoptr(GSocketConnection) connection = test_tcp_connect (address, port);
   g_autoptr(GError) error = NULL;
   GSecSockSecureSocket *sock;
 
@@ -403,7 +386,7 @@ test_not_tls_client (Fixture       *f,
                      gconstpointer  data)
 {
   guint16 port = listen_loopback (f);
-  g_autoptr(GSocketConnection) plain = tcp_connect ("127.0.0.1", port);
+  g_autoptr(GSocketConnection) plain = test_tcp_connect ("127.0.0.1", port);
   g_autoptr(GSecSockSecureSocket) client = NULL;
   g_autoptr(GError) error = NULL;
   const char request[] = "GET / HTTP/1.0\r\n\r\n";
@@ -451,7 +434,7 @@ test_client_gives_up (Fixture       *f,
 
   {
     /* Connects, sends half a ClientHello's worth of nothing, and closes. */
-    g_autoptr(GSocketConnection) quitter = tcp_connect ("127.0.0.1", port);
+    g_autoptr(GSocketConnection) quitter = test_tcp_connect ("127.0.0.1", port);
     const guint8 partial[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 };
 
     g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (quitter)),
@@ -516,9 +499,9 @@ test_idle_flood (Fixture       *f,
 
   start = g_get_monotonic_time ();
   for (guint i = 0; i < N_IDLE; i++)
-    g_ptr_array_add (idle, tcp_connect ("127.0.0.1", port));
+    g_ptr_array_add (idle, test_tcp_connect ("127.0.0.1", port));
 
-  connection = tcp_connect ("127.0.0.1", port);
+  connection = test_tcp_connect ("127.0.0.1", port);
   local = g_socket_connection_get_local_address (connection, &error);
   g_assert_no_error (error);
   flood.real_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
@@ -631,7 +614,7 @@ test_stop (Fixture       *f,
            gconstpointer  data)
 {
   guint16 port = listen_loopback (f);
-  g_autoptr(GSocketConnection) idle = tcp_connect ("127.0.0.1", port);
+  g_autoptr(GSocketConnection) idle = test_tcp_connect ("127.0.0.1", port);
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketConnection) refused = NULL;
   g_autoptr(GError) error = NULL;
@@ -687,7 +670,7 @@ test_stop_relisten_at_once (Fixture       *f,
                             gconstpointer  data)
 {
   guint16 port = listen_loopback (f);
-  g_autoptr(GSocketConnection) idle = tcp_connect ("127.0.0.1", port);
+  g_autoptr(GSocketConnection) idle = test_tcp_connect ("127.0.0.1", port);
   g_autoptr(GSecSockSecureSocket) client = NULL;
   TestOp op = { 0 };
 

@@ -957,3 +957,18 @@ test_openssl_program (void)
 
   return openssl != NULL && *openssl != '\0' ? openssl : "openssl";
 }
+
+GSocketConnection *
+test_tcp_connect (const char *address,
+                  guint16     port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (inet, port);
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (socket_address), NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}

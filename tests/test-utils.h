@@ -54,6 +54,11 @@ gboolean test_ipv6_loopback_available (void);
  * (rare) race of someone else taking it. */
 guint16 test_find_free_port (const char *address);
 
+/* A plain TCP connection to @address:@port, made synchronously; the test
+ * fails if it cannot be made. */
+GSocketConnection *test_tcp_connect (const char *address,
+                                     guint16     port);
+
 /* Two ends of a TCP connection over loopback (@address is "127.0.0.1" or
  * "::1"), made synchronously without a main loop. */
 void test_socket_pair (const char          *address,
